@@ -1,0 +1,19 @@
+//! The lockcheck adapter protocol, version 1: wire types and vocabularies.
+//!
+//! An adapter is a program that puts one lock implementation behind newline-delimited JSON on
+//! stdin/stdout. The spec is `PROTOCOL.md` beside this crate; the JSON Schemas in `schema/` are
+//! generated from these types. This crate does no I/O.
+
+mod capability;
+mod env;
+mod message;
+
+pub use capability::{Capability, Recovery};
+pub use env::{ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED};
+pub use message::{
+    AdapterMessage, ErrorKind, Hello, HolderInfo, Implementation, Mode, Op, Request, Response,
+    Status, Wait,
+};
+
+/// The protocol version this crate speaks.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,260 @@
+//! Requests (runner to adapter) and messages (adapter to runner).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{Capability, Recovery};
+
+/// One line the runner writes to the adapter's stdin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Request {
+    /// Chosen by the runner, unique within one adapter process; echoed in the response.
+    pub id: u64,
+    /// What to do.
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+/// The operations of protocol v1. An adapter answers an op it does not know with
+/// `unsupported`; it never exits because of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Take the lock through the participant's primary handle.
+    Acquire {
+        /// Exclusive or shared.
+        mode: Mode,
+        /// How long to wait when the lock is held.
+        wait: Wait,
+        /// Required when `wait` is `timeout`: how long to wait, in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
+    /// Release the primary handle's lock. Releasing a lock that is not held answers `ok` or
+    /// `error` with kind `not_held`, but never crashes.
+    Release,
+    /// Report who holds the lock, per the implementation's own diagnostics.
+    Holder,
+    /// Start a long-lived child process (e.g. `sleep 600`) the way the implementation's users
+    /// would start one while holding the lock. Answers `ok` with `child_pid`.
+    SpawnChild,
+    /// Open the lock path through another descriptor and close it again, while holding.
+    TouchFd,
+    /// Try to acquire through a second, independent handle in the same process (`wait` is
+    /// always `try`). `ok` means the second handle also holds the lock.
+    SecondHandle {
+        /// Exclusive or shared.
+        mode: Mode,
+    },
+    /// Release the second handle's lock, if it holds one.
+    ReleaseSecond,
+    /// `threads` threads of this process each try the lock once at the same moment, hold it
+    /// for `hold_ms`, then release. Answers `ok` with `winners`: how many threads got it.
+    ThreadRace {
+        /// Number of racing threads.
+        threads: u32,
+        /// How long each winner holds before releasing.
+        hold_ms: u64,
+    },
+    /// Answer `ok`, then exit with status 0 without releasing anything explicitly.
+    Exit,
+}
+
+/// Lock mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One holder at a time.
+    Exclusive,
+    /// Many shared holders at a time, never together with an exclusive one.
+    Shared,
+}
+
+/// How an `acquire` waits for a held lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Wait {
+    /// Do not wait: answer `busy`.
+    Try,
+    /// Wait for as long as it takes.
+    Block,
+    /// Wait at most `timeout_ms`, then answer `timeout`.
+    Timeout,
+}
+
+/// Any line the adapter writes to stdout: first a `hello`, then one `response` per request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AdapterMessage {
+    /// The first line, written before reading any request.
+    Hello(Hello),
+    /// The answer to one request.
+    Response(Response),
+}
+
+/// The adapter introduces itself and declares its capabilities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Hello {
+    /// Protocol version the adapter speaks; must be 1.
+    pub protocol: u32,
+    /// What is under test.
+    pub implementation: Implementation,
+    /// Everything the adapter supports; scenarios needing anything else are skipped.
+    pub capabilities: Vec<Capability>,
+    /// How a crashed holder's lock is recovered.
+    pub recovery: Recovery,
+}
+
+/// Name and version of the lock implementation behind an adapter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Implementation {
+    /// For example `filelock` or `reflock`.
+    pub name: String,
+    /// The implementation's own version, e.g. `3.16.1`.
+    pub version: String,
+    /// For example `python`, `rust`, `node`, `shell`.
+    pub language: String,
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Response {
+    /// The request's id.
+    pub id: u64,
+    /// The outcome.
+    pub status: Status,
+    /// With `status: error`: the error's kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ErrorKind>,
+    /// Free text: the error message, or anything else worth showing in a report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Answer to `holder`: who holds the lock, or absent when nobody does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderInfo>,
+    /// Answer to `spawn_child`: the child's PID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_pid: Option<u32>,
+    /// Answer to `thread_race`: how many threads acquired the lock at the same time at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winners: Option<u32>,
+    /// The fencing token of a successful acquire, if the implementation has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<u64>,
+    /// The adapter's own monotonic clock in nanoseconds (any origin), when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_ns: Option<u64>,
+}
+
+impl Response {
+    /// A response with only `id` and `status` set.
+    pub fn new(id: u64, status: Status) -> Self {
+        Response {
+            id,
+            status,
+            kind: None,
+            message: None,
+            holder: None,
+            child_pid: None,
+            winners: None,
+            token: None,
+            t_ns: None,
+        }
+    }
+
+    /// An `error` response.
+    pub fn error(id: u64, kind: ErrorKind, message: impl Into<String>) -> Self {
+        Response { kind: Some(kind), message: Some(message.into()), ..Response::new(id, Status::Error) }
+    }
+}
+
+/// Outcome of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Done; for `acquire`, the lock is now held.
+    Ok,
+    /// `acquire` with `wait: try` found the lock held.
+    Busy,
+    /// `acquire` with `wait: timeout` gave up.
+    Timeout,
+    /// The operation failed; see `kind` and `message`.
+    Error,
+    /// The adapter does not support this op.
+    Unsupported,
+}
+
+impl Status {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Busy => "busy",
+            Status::Timeout => "timeout",
+            Status::Error => "error",
+            Status::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an operation failed. Adapters map their implementation's errors onto these; anything
+/// that fits none of them is `io` or `other`, with the details in `message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The lock file or its directory is not accessible (EACCES, EPERM).
+    PermissionDenied,
+    /// The lock file's directory does not exist.
+    MissingDirectory,
+    /// The lock path is a symlink, reparse point or other non-regular file, and was refused.
+    NotRegularFile,
+    /// The file system does not support locking.
+    Unsupported,
+    /// The same process already holds this lock through another handle.
+    AlreadyHeldByThisProcess,
+    /// `release` when the lock was not held.
+    NotHeld,
+    /// The request was malformed (bad JSON, missing field, wrong type).
+    BadRequest,
+    /// Another I/O error.
+    Io,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// The wire name, e.g. `permission_denied`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::MissingDirectory => "missing_directory",
+            ErrorKind::NotRegularFile => "not_regular_file",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::AlreadyHeldByThisProcess => "already_held_by_this_process",
+            ErrorKind::NotHeld => "not_held",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Io => "io",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// Who holds the lock, as far as the implementation can tell.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct HolderInfo {
+    /// The holder's process id, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Host name, if recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Anything else the implementation records, as free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

@@ -1,0 +1,1 @@
+//! reflock: the reference instance lock.

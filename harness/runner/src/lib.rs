@@ -1,0 +1,1 @@
+//! lockcheck-runner.
