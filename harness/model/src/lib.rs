@@ -1,1 +1,17 @@
-//! lockcheck-model.
+//! lockcheck's model: scenario files, implementation manifests, histories, and the checker
+//! that turns a history into a verdict.
+//!
+//! Architecture invariant: this crate is pure. It never touches the file system, the clock or
+//! a process; callers hand it text and histories, and it hands back values.
+
+mod history;
+mod result;
+mod scenario;
+mod verdict;
+
+pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation};
+pub use result::{RunResult, ScenarioResult};
+pub use scenario::{
+    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, Scenario, Step, WaitSpec,
+};
+pub use verdict::{Finding, FindingKind, Interval, Verdict};

@@ -164,7 +164,11 @@ impl Response {
 
     /// An `error` response.
     pub fn error(id: u64, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Response { kind: Some(kind), message: Some(message.into()), ..Response::new(id, Status::Error) }
+        Response {
+            kind: Some(kind),
+            message: Some(message.into()),
+            ..Response::new(id, Status::Error)
+        }
     }
 }
 

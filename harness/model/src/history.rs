@@ -1,0 +1,207 @@
+//! What happened during one run of a scenario, as the runner saw it.
+
+use lockcheck_protocol::{Hello, Request, Response};
+use serde::{Deserialize, Serialize};
+
+/// Everything the runner recorded during one iteration of one scenario, in order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct History {
+    /// The seed the runner used (for replay).
+    pub seed: u64,
+    /// Which repetition of the scenario this is (0-based).
+    pub iteration: u32,
+    /// Events in the order the runner recorded them; `at_ns` never decreases.
+    pub events: Vec<Event>,
+}
+
+/// One recorded event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Runner's monotonic clock, nanoseconds since the iteration started.
+    pub at_ns: u64,
+    /// Index of the scenario step that caused it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u32>,
+    /// Round within a `race` step, or loop count within a `churn` step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A participant's process was started.
+    Spawned {
+        /// Participant name.
+        participant: String,
+        /// Its PID.
+        pid: u32,
+    },
+    /// The participant's adapter said hello.
+    Hello {
+        /// Participant name.
+        participant: String,
+        /// The hello.
+        hello: Hello,
+    },
+    /// The runner wrote a request. For timing, this is taken just before the write.
+    Sent {
+        /// Participant name.
+        participant: String,
+        /// The request.
+        request: Request,
+    },
+    /// The runner read a response. For timing, this is taken just after the read.
+    Received {
+        /// Participant name.
+        participant: String,
+        /// The response.
+        response: Response,
+    },
+    /// A fault was injected. For kill/term, `at_ns` is when the signal was sent.
+    Fault {
+        /// Target participant, for process faults.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participant: Option<String>,
+        /// The fault.
+        fault: Fault,
+    },
+    /// A participant's process exited (observed by the runner).
+    Exited {
+        /// Participant name.
+        participant: String,
+        /// Exit code, if it exited normally.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<i32>,
+        /// Signal number, if a signal ended it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+    },
+    /// A line the adapter wrote to stderr.
+    Stderr {
+        /// Participant name.
+        participant: String,
+        /// The line, without its newline (truncated when huge).
+        line: String,
+    },
+    /// Something the runner observed about the file system.
+    Observed {
+        /// The observation.
+        observation: Observation,
+    },
+    /// The adapter or the harness misbehaved; the run stopped here.
+    Broken {
+        /// The participant at fault, if one is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participant: Option<String>,
+        /// What went wrong.
+        reason: BrokenReason,
+    },
+}
+
+/// An injected fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// SIGKILL / TerminateProcess.
+    Kill,
+    /// SIGSTOP / suspend.
+    Stop,
+    /// SIGCONT / resume.
+    Cont,
+    /// SIGTERM.
+    Term,
+    /// A lock file was planted.
+    Plant {
+        /// Description of the contents, e.g. `dead pid 4121`.
+        detail: String,
+    },
+    /// The lock path was replaced by a symlink to the victim file.
+    Symlink,
+    /// The lock file was unlinked.
+    Unlink,
+    /// The lock directory's mode was changed.
+    ChmodDir {
+        /// New mode.
+        mode: u32,
+    },
+}
+
+/// A fact about the file system the runner checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Observation {
+    /// Whether the symlink victim still holds its original contents.
+    Victim {
+        /// True when unchanged.
+        unchanged: bool,
+        /// What changed, when something did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+}
+
+/// Why a run is `broken` rather than a verdict on the lock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BrokenReason {
+    /// The adapter could not be started.
+    SpawnFailed {
+        /// The OS error.
+        message: String,
+    },
+    /// The first line was not a valid `hello`, or spoke another protocol version.
+    BadHello {
+        /// What was wrong.
+        message: String,
+        /// The line (truncated).
+        line: String,
+    },
+    /// A stdout line was not a valid message.
+    BadLine {
+        /// Parse error.
+        message: String,
+        /// The line (truncated).
+        line: String,
+    },
+    /// A response carried an id that no outstanding request had.
+    UnexpectedId {
+        /// The id received.
+        id: u64,
+    },
+    /// A single line exceeded the size limit.
+    LineTooLong {
+        /// Bytes read before giving up.
+        bytes: usize,
+    },
+    /// The adapter closed stdout or exited while a response was outstanding.
+    EarlyExit {
+        /// Exit code if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<i32>,
+        /// Signal if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+    },
+    /// No answer within the step's deadline.
+    Hang {
+        /// The request that got no answer, as `op` name.
+        op: String,
+        /// How long the runner waited.
+        waited_ms: u64,
+    },
+    /// An op the scenario relies on and the adapter declared answered `unsupported`.
+    Unsupported {
+        /// The op.
+        op: String,
+    },
+    /// The harness itself failed (temp dir, fault injection, ...).
+    Harness {
+        /// What failed.
+        message: String,
+    },
+}

@@ -1,0 +1,42 @@
+//! Results of a run: what the runner hands to reports.
+
+use lockcheck_protocol::Implementation;
+use serde::{Deserialize, Serialize};
+
+use crate::{History, Level, Verdict};
+
+/// The result of one scenario against one implementation, over all its repetitions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// Scenario id.
+    pub scenario: String,
+    /// Scenario level.
+    pub level: Level,
+    /// The merged verdict: fail beats broken beats skip beats pass.
+    pub verdict: Verdict,
+    /// Iterations run (may be fewer than `repeat` when one failed or broke).
+    pub iterations: u32,
+    /// Wall time of all iterations, in milliseconds.
+    pub duration_ms: u64,
+    /// A command that reruns exactly this scenario with the same seed.
+    pub replay: String,
+    /// The history of the iteration that produced the verdict, kept for fail and broken
+    /// verdicts only (passing histories can be large and say nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
+}
+
+/// Everything one `lockcheck run` produced for one implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The implementation as its adapter introduced itself (None if it never said hello).
+    pub implementation: Option<Implementation>,
+    /// Manifest name, e.g. `reflock`.
+    pub manifest: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// One entry per scenario, in catalogue order.
+    pub scenarios: Vec<ScenarioResult>,
+    /// Wall time of the whole run, in milliseconds.
+    pub duration_ms: u64,
+}

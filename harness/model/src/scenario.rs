@@ -1,0 +1,331 @@
+//! A scenario: participants and the steps the runner drives them through.
+//!
+//! This is the validated form. The TOML reader produces it (with file:line:col errors), the
+//! runner executes it, and the checker judges a history against it.
+
+use lockcheck_protocol::{Capability, ErrorKind, Mode, Status};
+use serde::Serialize;
+
+/// One conformance scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    /// Stable id, e.g. `exclusive-basic`. Unique in the catalogue.
+    pub id: String,
+    /// The catalogue level the scenario belongs to.
+    pub level: Level,
+    /// What happens, in one or two sentences.
+    pub description: String,
+    /// The failure the scenario is designed to catch.
+    pub catches: String,
+    /// Capabilities the implementation must declare; otherwise the scenario is skipped.
+    pub requires: Vec<Capability>,
+    /// How many times the whole scenario runs, each time with fresh processes and lock dir.
+    pub repeat: u32,
+    /// Extra time allowed on top of a lease when waiting for recovery (`wait = "recovery"`).
+    pub recovery_slack_ms: u64,
+    /// Participants; a group with `count > 1` has members `name.0`, `name.1`, ...
+    pub participants: Vec<ParticipantGroup>,
+    /// Steps, run in order.
+    pub steps: Vec<Step>,
+}
+
+/// Catalogue levels, from the basics to file-system faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Exclusion, try, timeouts, races, churn.
+    Core,
+    /// Holders that die.
+    Crash,
+    /// Holders that are paused.
+    Pause,
+    /// Descriptors, children, handles and threads within a process.
+    Process,
+    /// Shared (reader) locks.
+    Shared,
+    /// File-system hazards: symlinks, modes, missing directories.
+    Fs,
+}
+
+impl Level {
+    /// Every level, in catalogue order.
+    pub const ALL: [Level; 6] = [
+        Level::Core,
+        Level::Crash,
+        Level::Pause,
+        Level::Process,
+        Level::Shared,
+        Level::Fs,
+    ];
+
+    /// The name used in scenario files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Core => "core",
+            Level::Crash => "crash",
+            Level::Pause => "pause",
+            Level::Process => "process",
+            Level::Shared => "shared",
+            Level::Fs => "fs",
+        }
+    }
+}
+
+/// A named participant, or a group of `count` identical ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParticipantGroup {
+    /// Name used in `who`; members of a group are `name.i`.
+    pub name: String,
+    /// Number of processes; 1 for a single participant.
+    pub count: u32,
+}
+
+impl ParticipantGroup {
+    /// The member names: `[name]` when `count == 1`, else `name.0 .. name.(count-1)`.
+    pub fn members(&self) -> Vec<String> {
+        if self.count == 1 {
+            vec![self.name.clone()]
+        } else {
+            (0..self.count)
+                .map(|i| format!("{}.{i}", self.name))
+                .collect()
+        }
+    }
+}
+
+impl Scenario {
+    /// Every member of every group, in declaration order.
+    pub fn members(&self) -> Vec<String> {
+        self.participants
+            .iter()
+            .flat_map(ParticipantGroup::members)
+            .collect()
+    }
+
+    /// The members `who` names: a group name gives all its members, a member name itself.
+    pub fn resolve(&self, who: &str) -> Vec<String> {
+        for group in &self.participants {
+            if group.name == who {
+                return group.members();
+            }
+            let members = group.members();
+            if members.iter().any(|m| m == who) {
+                return vec![who.to_owned()];
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// One step. `who` names the participant or group the action applies to; file-system faults
+/// have no `who`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    /// 1-based line of the step in its scenario file, for messages.
+    pub line: u32,
+    /// Participant or group name, if the action targets processes.
+    pub who: Option<String>,
+    /// What to do.
+    pub action: Action,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Action {
+    /// Send `acquire`. With a group, every member is sent the request at once.
+    Acquire {
+        /// Exclusive or shared.
+        mode: Mode,
+        /// How to wait.
+        wait: WaitSpec,
+        /// Acceptable outcomes.
+        expect: Expect,
+        /// Latency bounds from request sent to response received.
+        bounds: Bounds,
+        /// Do not wait for the answer now; a later `await` step collects it.
+        background: bool,
+    },
+    /// Send `release` to the primary handle.
+    Release {
+        /// Acceptable outcomes.
+        expect: Expect,
+    },
+    /// Collect the answer of a background `acquire` sent earlier to `who`.
+    Await {
+        /// Acceptable outcomes.
+        expect: Expect,
+        /// Bounds measured from the first request sent by the previous step.
+        bounds: Bounds,
+    },
+    /// Ask who holds the lock; `holder_is` names the participant whose PID must be reported,
+    /// or `None` for "nobody".
+    Holder {
+        /// Expected holder.
+        holder_is: Option<String>,
+    },
+    /// Start a long-lived child process from the participant.
+    SpawnChild,
+    /// Open and close the lock path through another descriptor.
+    TouchFd,
+    /// Try the lock through a second handle in the same process.
+    SecondHandle {
+        /// Exclusive or shared.
+        mode: Mode,
+        /// Acceptable outcomes.
+        expect: Expect,
+    },
+    /// Release the second handle's lock.
+    ReleaseSecond,
+    /// Threads of one process race for the lock; at most `max_winners` may win.
+    ThreadRace {
+        /// Racing threads.
+        threads: u32,
+        /// Hold time of each winner.
+        hold_ms: u64,
+        /// The most winners a correct lock allows (1 for exclusive).
+        max_winners: u32,
+    },
+    /// Ask the adapter to exit cleanly.
+    Exit,
+    /// SIGKILL (Windows: TerminateProcess), then wait until the process has exited.
+    Kill,
+    /// SIGSTOP (Windows: suspend).
+    Stop,
+    /// SIGCONT (Windows: resume).
+    Cont,
+    /// SIGTERM, then wait until the process has exited.
+    Term,
+    /// Wait for `ms`, or `lease_factor` times the implementation's lease if that is longer.
+    Sleep {
+        /// Minimum pause.
+        ms: u64,
+        /// Multiple of the declared lease to wait at least, for lease-based locks.
+        lease_factor: Option<f64>,
+    },
+    /// Write a lock file at the lock path as a dead or foreign holder would have left it.
+    Plant {
+        /// What the planted file contains.
+        content: PlantKind,
+    },
+    /// Replace the lock path with a symlink to a victim file whose contents are checked later.
+    Symlink,
+    /// Unlink the lock file.
+    Unlink,
+    /// chmod the lock directory.
+    ChmodDir {
+        /// New permission bits.
+        mode: u32,
+    },
+    /// Record whether the symlink victim still has its original contents.
+    CheckVictim,
+    /// `rounds` times: every member of the group sends `acquire` at once; winners hold until
+    /// everyone has answered, then release. Exactly one winner per round is expected.
+    Race {
+        /// Number of rounds.
+        rounds: u32,
+        /// How contenders wait (`try`, `timeout` or `recovery`; never `block`).
+        wait: WaitSpec,
+        /// Hold time of the winner after everyone answered, before it releases.
+        hold_ms: u64,
+    },
+    /// Every member loops acquire (blocking) / hold / release until `duration_ms` has passed.
+    Churn {
+        /// How long the churn lasts.
+        duration_ms: u64,
+        /// Hold time per acquisition, in microseconds.
+        hold_us: u64,
+        /// Exclusive or shared.
+        mode: Mode,
+    },
+}
+
+/// How an `acquire` waits, as written in a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitSpec {
+    /// `wait = "try"`.
+    Try,
+    /// `wait = "block"`.
+    Block,
+    /// `wait = "timeout"` with `timeout_ms`.
+    Timeout {
+        /// The timeout.
+        ms: u64,
+    },
+    /// Wait as long as the implementation's declared recovery needs: `try` for kernel and
+    /// stale-PID recovery, `timeout` of lease + slack for leases.
+    Recovery,
+}
+
+/// Latency bounds on one request, from request sent to response received (runner clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Bounds {
+    /// The answer must not come sooner (e.g. a timeout must not fire early).
+    pub min_ms: Option<u64>,
+    /// The answer must come within this.
+    pub within_ms: Option<u64>,
+}
+
+/// The outcomes a step accepts. Empty means anything is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Expect(pub Vec<Outcome>);
+
+impl Expect {
+    /// Accept exactly one outcome.
+    pub fn one(outcome: Outcome) -> Self {
+        Expect(vec![outcome])
+    }
+
+    /// Whether a response with this status and error kind is acceptable.
+    pub fn accepts(&self, status: Status, kind: Option<ErrorKind>) -> bool {
+        self.0.is_empty() || self.0.iter().any(|o| o.matches(status, kind))
+    }
+}
+
+/// One acceptable outcome, written `ok`, `busy`, `timeout`, `unsupported`, `error` or
+/// `error:<kind>` in scenario files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// `ok`.
+    Ok,
+    /// `busy`.
+    Busy,
+    /// `timeout`.
+    Timeout,
+    /// `unsupported`.
+    Unsupported,
+    /// `error`, optionally of one kind.
+    Error(Option<ErrorKind>),
+}
+
+impl Outcome {
+    /// Whether a response matches.
+    pub fn matches(self, status: Status, kind: Option<ErrorKind>) -> bool {
+        match self {
+            Outcome::Ok => status == Status::Ok,
+            Outcome::Busy => status == Status::Busy,
+            Outcome::Timeout => status == Status::Timeout,
+            Outcome::Unsupported => status == Status::Unsupported,
+            Outcome::Error(None) => status == Status::Error,
+            Outcome::Error(Some(k)) => status == Status::Error && kind == Some(k),
+        }
+    }
+}
+
+/// Contents of a planted lock file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlantKind {
+    /// The decimal PID of a process that has exited, then a newline.
+    DeadPid,
+    /// The decimal PID of a live process that has nothing to do with the lock.
+    LivePid,
+    /// An empty file.
+    Empty,
+    /// Random bytes.
+    Garbage,
+    /// The PID of a dead process, with an mtime an hour in the past.
+    OldMtime,
+}

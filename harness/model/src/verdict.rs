@@ -1,0 +1,107 @@
+//! Verdicts and the evidence behind them.
+
+use serde::{Deserialize, Serialize};
+
+/// The checker's judgement of one scenario against one implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check held.
+    Pass,
+    /// At least one check failed; each finding carries its evidence.
+    Fail {
+        /// What went wrong.
+        findings: Vec<Finding>,
+    },
+    /// The scenario did not apply (a capability is missing).
+    Skip {
+        /// Why.
+        reason: String,
+    },
+    /// The adapter or harness misbehaved; says nothing about the lock.
+    Broken {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One failed check, with evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Which check failed.
+    #[serde(flatten)]
+    pub kind: FindingKind,
+    /// Scenario step (0-based index) the finding is about, if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u32>,
+    /// One line for humans.
+    pub summary: String,
+    /// Indices into the history's events that show it (a transcript excerpt).
+    pub evidence: Vec<usize>,
+}
+
+/// The kinds of failed checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "snake_case")]
+pub enum FindingKind {
+    /// Two holders whose proven hold intervals overlap.
+    Overlap {
+        /// The first holder's interval.
+        first: Interval,
+        /// The second holder's interval.
+        second: Interval,
+    },
+    /// A response other than the step allowed.
+    Outcome {
+        /// Participant.
+        participant: String,
+        /// What the step accepted.
+        expected: String,
+        /// What came back.
+        got: String,
+    },
+    /// A response outside the step's latency bounds.
+    Latency {
+        /// Participant.
+        participant: String,
+        /// The bound, e.g. `>= 300 ms` or `<= 50 ms`.
+        bound: String,
+        /// Measured milliseconds.
+        measured_ms: f64,
+    },
+    /// A race round with more or fewer winners than allowed.
+    Winners {
+        /// Round.
+        round: u32,
+        /// Allowed winners, as text (e.g. `exactly 1`).
+        expected: String,
+        /// Actual winners.
+        got: u32,
+    },
+    /// `holder` reported the wrong process.
+    Holder {
+        /// Who should have been reported.
+        expected: String,
+        /// What was reported.
+        got: String,
+    },
+    /// The symlink victim was modified.
+    Victim {
+        /// What changed.
+        detail: String,
+    },
+}
+
+/// A proven hold: the holder held the lock at least from `from_ns` (acquire answer received)
+/// to `to_ns` (release sent or process killed), on the runner's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Participant name, with `#2` appended for its second handle or `/tN` for a thread.
+    pub holder: String,
+    /// `exclusive` or `shared`.
+    pub mode: String,
+    /// Start, ns since the iteration started.
+    pub from_ns: u64,
+    /// End, ns since the iteration started; `None` means still held when the history ends.
+    pub to_ns: Option<u64>,
+}
