@@ -4,7 +4,7 @@
 //! runner executes it, and the checker judges a history against it.
 
 use lockcheck_protocol::{Capability, ErrorKind, Mode, Status};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One conformance scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,7 +30,7 @@ pub struct Scenario {
 }
 
 /// Catalogue levels, from the basics to file-system faults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Exclusion, try, timeouts, races, churn.
