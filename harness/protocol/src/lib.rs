@@ -7,6 +7,8 @@
 mod capability;
 mod env;
 mod message;
+mod parse;
+mod schema;
 
 pub use capability::{Capability, Recovery};
 pub use env::{ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED};
@@ -14,6 +16,10 @@ pub use message::{
     AdapterMessage, ErrorKind, Hello, HolderInfo, Implementation, Mode, Op, Request, Response,
     Status, Wait,
 };
+pub use parse::{
+    MAX_LINE_BYTES, RequestError, RequestErrorKind, parse_adapter_message, parse_request,
+};
+pub use schema::{adapter_message_schema, request_schema};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -48,8 +48,10 @@ pub enum Op {
     },
     /// Release the second handle's lock, if it holds one.
     ReleaseSecond,
-    /// `threads` threads of this process each try the lock once at the same moment, hold it
-    /// for `hold_ms`, then release. Answers `ok` with `winners`: how many threads got it.
+    /// `threads` threads of this process each try the lock once (exclusive, `try`), released
+    /// together from a barrier. Only after every thread has had its answer do the winners hold
+    /// for `hold_ms` and release. Answers `ok` with `winners`: how many threads' tries
+    /// succeeded (a correct exclusive lock gives exactly 1).
     ThreadRace {
         /// Number of racing threads.
         threads: u32,
@@ -58,6 +60,51 @@ pub enum Op {
     },
     /// Answer `ok`, then exit with status 0 without releasing anything explicitly.
     Exit,
+}
+
+impl Op {
+    /// The wire name of every op of protocol v1, in declaration order.
+    pub const NAMES: [&'static str; 9] = [
+        "acquire",
+        "release",
+        "holder",
+        "spawn_child",
+        "touch_fd",
+        "second_handle",
+        "release_second",
+        "thread_race",
+        "exit",
+    ];
+
+    /// The wire name, e.g. `spawn_child`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Acquire { .. } => "acquire",
+            Op::Release => "release",
+            Op::Holder => "holder",
+            Op::SpawnChild => "spawn_child",
+            Op::TouchFd => "touch_fd",
+            Op::SecondHandle { .. } => "second_handle",
+            Op::ReleaseSecond => "release_second",
+            Op::ThreadRace { .. } => "thread_race",
+            Op::Exit => "exit",
+        }
+    }
+
+    /// The capabilities an adapter must declare for this op to be sent to it. `release` and
+    /// `exit` need none: every adapter supports them.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        match self {
+            Op::Acquire { mode, wait, .. } => vec![mode.capability(), wait.capability()],
+            Op::Release | Op::Exit => Vec::new(),
+            Op::Holder => vec![Capability::HolderInfo],
+            Op::SpawnChild => vec![Capability::SpawnChild],
+            Op::TouchFd => vec![Capability::TouchFd],
+            Op::SecondHandle { mode } => vec![Capability::SecondHandle, mode.capability()],
+            Op::ReleaseSecond => vec![Capability::SecondHandle],
+            Op::ThreadRace { .. } => vec![Capability::Threads, Capability::Exclusive],
+        }
+    }
 }
 
 /// Lock mode.
@@ -70,6 +117,30 @@ pub enum Mode {
     Shared,
 }
 
+impl Mode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Exclusive => "exclusive",
+            Mode::Shared => "shared",
+        }
+    }
+
+    /// The capability that declares support for this mode.
+    pub fn capability(self) -> Capability {
+        match self {
+            Mode::Exclusive => Capability::Exclusive,
+            Mode::Shared => Capability::Shared,
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How an `acquire` waits for a held lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -80,6 +151,32 @@ pub enum Wait {
     Block,
     /// Wait at most `timeout_ms`, then answer `timeout`.
     Timeout,
+}
+
+impl Wait {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Wait::Try => "try",
+            Wait::Block => "block",
+            Wait::Timeout => "timeout",
+        }
+    }
+
+    /// The capability that declares support for this way of waiting.
+    pub fn capability(self) -> Capability {
+        match self {
+            Wait::Try => Capability::Try,
+            Wait::Block => Capability::Block,
+            Wait::Timeout => Capability::Timeout,
+        }
+    }
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Any line the adapter writes to stdout: first a `hello`, then one `response` per request.
@@ -103,6 +200,13 @@ pub struct Hello {
     pub capabilities: Vec<Capability>,
     /// How a crashed holder's lock is recovered.
     pub recovery: Recovery,
+}
+
+impl Hello {
+    /// Whether the adapter declared `capability`.
+    pub fn supports(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
 }
 
 /// Name and version of the lock implementation behind an adapter.
@@ -135,7 +239,7 @@ pub struct Response {
     /// Answer to `spawn_child`: the child's PID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_pid: Option<u32>,
-    /// Answer to `thread_race`: how many threads acquired the lock at the same time at most.
+    /// Answer to `thread_race`: how many threads' tries succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub winners: Option<u32>,
     /// The fencing token of a successful acquire, if the implementation has them.
@@ -189,6 +293,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in declaration order.
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::Busy,
+        Status::Timeout,
+        Status::Error,
+        Status::Unsupported,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -233,6 +346,19 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every error kind, in declaration order.
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::PermissionDenied,
+        ErrorKind::MissingDirectory,
+        ErrorKind::NotRegularFile,
+        ErrorKind::Unsupported,
+        ErrorKind::AlreadyHeldByThisProcess,
+        ErrorKind::NotHeld,
+        ErrorKind::BadRequest,
+        ErrorKind::Io,
+        ErrorKind::Other,
+    ];
+
     /// The wire name, e.g. `permission_denied`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -246,6 +372,12 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Other => "other",
         }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
