@@ -5,13 +5,18 @@
 //! a process; callers hand it text and histories, and it hands back values.
 
 mod history;
+mod parse;
 mod result;
 mod scenario;
+mod source;
+mod toml_read;
 mod verdict;
 
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation};
+pub use parse::{ACTION_NAMES, parse_scenario};
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{
     Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, Scenario, Step, WaitSpec,
 };
+pub use source::{FileError, FileErrorKind, ManifestError, ScenarioError};
 pub use verdict::{Finding, FindingKind, Interval, Verdict};

@@ -1,0 +1,846 @@
+//! The scenario file reader: TOML text in, a validated [`Scenario`] or a positioned error out.
+//!
+//! Validation is as strict as the checker needs: every key is known, every name resolves,
+//! every background acquire is awaited, and every capability a step uses is declared in
+//! `requires`, so a scenario that parses can run without surprises.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use lockcheck_protocol::{Capability, ErrorKind, Mode};
+
+use crate::scenario::{
+    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, Scenario, Step, WaitSpec,
+};
+use crate::source::{ScenarioError, line_of};
+use crate::toml_read::{Doc, Result, Table, closest, one_of};
+
+const TOP_KEYS: &[&str] = &[
+    "id",
+    "level",
+    "description",
+    "catches",
+    "requires",
+    "repeat",
+    "recovery_slack_ms",
+    "participants",
+    "steps",
+];
+
+/// Every `do` value, in the order the docs list them.
+pub const ACTION_NAMES: &[&str] = &[
+    "acquire",
+    "release",
+    "await",
+    "holder",
+    "spawn_child",
+    "touch_fd",
+    "second_handle",
+    "release_second",
+    "thread_race",
+    "exit",
+    "kill",
+    "stop",
+    "cont",
+    "term",
+    "sleep",
+    "plant",
+    "symlink",
+    "unlink",
+    "chmod_dir",
+    "check_victim",
+    "race",
+    "churn",
+];
+
+/// Actions on the lock directory rather than on a participant: they take no `who`.
+const NO_WHO: &[&str] = &[
+    "sleep",
+    "plant",
+    "symlink",
+    "unlink",
+    "chmod_dir",
+    "check_victim",
+];
+
+/// Actions delivered as signals, not requests: allowed while a background acquire is pending.
+const SIGNALS: &[&str] = &["kill", "stop", "cont", "term"];
+
+const OUTCOME_NAMES: &[&str] = &[
+    "ok",
+    "busy",
+    "timeout",
+    "unsupported",
+    "error",
+    "error:<kind>",
+];
+
+const ERROR_KIND_NAMES: &[&str] = &[
+    "permission_denied",
+    "missing_directory",
+    "not_regular_file",
+    "unsupported",
+    "already_held_by_this_process",
+    "not_held",
+    "bad_request",
+    "io",
+    "other",
+];
+
+fn step_keys(action: &str) -> &'static [&'static str] {
+    match action {
+        "acquire" => &[
+            "who",
+            "do",
+            "mode",
+            "wait",
+            "timeout_ms",
+            "expect",
+            "min_ms",
+            "within_ms",
+            "background",
+        ],
+        "release" => &["who", "do", "expect"],
+        "await" => &["who", "do", "expect", "min_ms", "within_ms"],
+        "holder" => &["who", "do", "holder_is"],
+        "second_handle" => &["who", "do", "mode", "expect"],
+        "thread_race" => &["who", "do", "threads", "hold_ms", "max_winners"],
+        "sleep" => &["do", "ms", "lease_factor"],
+        "plant" => &["do", "content"],
+        "chmod_dir" => &["do", "mode"],
+        "race" => &["who", "do", "rounds", "wait", "timeout_ms", "hold_ms"],
+        "churn" => &["who", "do", "duration_ms", "hold_us", "mode"],
+        a if NO_WHO.contains(&a) => &["do"],
+        _ => &["who", "do"],
+    }
+}
+
+/// Reads one scenario file. `file_name` is only used in messages.
+pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
+    let doc = Doc::new(file_name, text);
+    let root = doc.parse()?;
+    let top = Table::new(doc, root.get_ref(), 0..0, "the scenario");
+    top.allow(TOP_KEYS, "a scenario")?;
+
+    let (id, id_field) = top.required_str("id", "a kebab-case id such as `exclusive-basic`")?;
+    if !is_kebab(id) {
+        return Err(doc.err(
+            id_field.span(),
+            format!("`{id}` is not a valid scenario id"),
+            "kebab-case: lowercase letters and digits separated by single dashes, such as `exclusive-basic`",
+        ));
+    }
+    let level_names = Level::ALL.map(Level::as_str);
+    let (level_name, level_field) = top.required_str("level", &one_of(level_names))?;
+    let level = Level::ALL
+        .into_iter()
+        .find(|l| l.as_str() == level_name)
+        .ok_or_else(|| {
+            doc.err(
+                level_field.span(),
+                format!("unknown level `{level_name}`"),
+                one_of(level_names),
+            )
+        })?;
+    let description = top.required_text("description", "a sentence saying what happens")?;
+    let catches = top.required_text(
+        "catches",
+        "a sentence saying which broken locks this catches",
+    )?;
+
+    let capability_names = Capability::ALL.map(Capability::as_str);
+    let mut requires = Vec::new();
+    let requires_span = top.field("requires").map(|f| f.span());
+    for (name, span) in top
+        .strings("requires", "an array of capability names", false)?
+        .unwrap_or_default()
+    {
+        let cap = Capability::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+            .ok_or_else(|| {
+                doc.err(
+                    span,
+                    format!("unknown capability `{name}`"),
+                    one_of(capability_names),
+                )
+            })?;
+        if !requires.contains(&cap) {
+            requires.push(cap);
+        }
+    }
+    let repeat = top.u32_min("repeat", 1, "an integer >= 1")?.unwrap_or(1);
+    let recovery_slack_ms = top
+        .u64_min("recovery_slack_ms", 0, "a number of milliseconds")?
+        .unwrap_or(500);
+
+    let participants = read_participants(&top)?;
+
+    let tables = top
+        .tables("steps", "`[[steps]]` sections", "this step")?
+        .ok_or_else(|| top.missing("steps", "at least one `[[steps]]` section"))?;
+    if tables.is_empty() {
+        return Err(doc.err(
+            top.field("steps").map_or(0..0, |f| f.span()),
+            "`steps` is empty",
+            "at least one `[[steps]]` section",
+        ));
+    }
+
+    let mut scenario = Scenario {
+        id: id.to_owned(),
+        level,
+        description,
+        catches,
+        requires,
+        repeat,
+        recovery_slack_ms,
+        participants,
+        steps: Vec::new(),
+    };
+    let mut reader = StepReader {
+        doc,
+        scenario: &scenario,
+        requires_span,
+        pending: HashMap::new(),
+        fills: Vec::new(),
+    };
+    let mut steps = Vec::new();
+    for (index, table) in tables.iter().enumerate() {
+        steps.push(reader.step(index, table)?);
+    }
+    if let Some((member, pending)) = reader.pending.iter().min_by_key(|(_, p)| p.step) {
+        return Err(doc.err(
+            pending.span.clone(),
+            format!("the background acquire for `{member}` is never awaited"),
+            format!("a later step with `do = \"await\"` and `who = \"{member}\"`"),
+        ));
+    }
+    // A background acquire is judged by the expectation of the await that collects it.
+    for (acquire, from_await) in std::mem::take(&mut reader.fills) {
+        let expect = match &steps[from_await].action {
+            Action::Await { expect, .. } => expect.clone(),
+            _ => continue,
+        };
+        if let Action::Acquire { expect: e, .. } = &mut steps[acquire].action {
+            *e = expect;
+        }
+    }
+    scenario.steps = steps;
+    Ok(scenario)
+}
+
+fn read_participants(top: &Table<'_, '_>) -> Result<Vec<ParticipantGroup>> {
+    let doc = top.doc;
+    let tables = top
+        .tables(
+            "participants",
+            "`[[participants]]` sections",
+            "this participant",
+        )?
+        .ok_or_else(|| top.missing("participants", "at least one `[[participants]]` section"))?;
+    if tables.is_empty() {
+        return Err(doc.err(
+            top.field("participants").map_or(0..0, |f| f.span()),
+            "`participants` is empty",
+            "at least one `[[participants]]` section",
+        ));
+    }
+    let mut groups: Vec<ParticipantGroup> = Vec::new();
+    let mut first_seen: HashMap<String, u32> = HashMap::new();
+    for table in &tables {
+        table.allow(&["name", "count"], "a participant")?;
+        let name_expected = "a name matching [a-z][a-z0-9_]*, such as `a` or `writer_2`";
+        let (name, field) = table.required_str("name", name_expected)?;
+        if !is_participant_name(name) {
+            return Err(doc.err(
+                field.span(),
+                format!("`{name}` is not a valid participant name"),
+                name_expected,
+            ));
+        }
+        if let Some(line) = first_seen.get(name) {
+            return Err(doc.err(
+                field.span(),
+                format!("participant `{name}` is declared twice (first on line {line})"),
+                "a unique name for each participant",
+            ));
+        }
+        first_seen.insert(name.to_owned(), line_of(doc.text, table.span.start));
+        let count = table.u32_min("count", 1, "an integer >= 1")?.unwrap_or(1);
+        groups.push(ParticipantGroup {
+            name: name.to_owned(),
+            count,
+        });
+    }
+    Ok(groups)
+}
+
+/// A background acquire that no `await` has collected yet.
+struct Pending {
+    step: usize,
+    span: Range<usize>,
+}
+
+struct StepReader<'s, 'a> {
+    doc: Doc<'a>,
+    scenario: &'s Scenario,
+    requires_span: Option<Range<usize>>,
+    /// Members with a background acquire outstanding.
+    pending: HashMap<String, Pending>,
+    /// (background acquire step, await step that collects it).
+    fills: Vec<(usize, usize)>,
+}
+
+impl StepReader<'_, '_> {
+    fn step(&mut self, index: usize, table: &Table<'_, '_>) -> Result<Step> {
+        let doc = self.doc;
+        let (name, do_field) = table.required_str("do", &one_of(ACTION_NAMES.iter().copied()))?;
+        if !ACTION_NAMES.contains(&name) {
+            let mut message = format!("unknown action `{name}`");
+            if let Some(close) = closest(name, ACTION_NAMES) {
+                message.push_str(&format!(" (did you mean `{close}`?)"));
+            }
+            return Err(doc.err(
+                do_field.span(),
+                message,
+                one_of(ACTION_NAMES.iter().copied()),
+            ));
+        }
+        let who_field = table.field("who");
+        if NO_WHO.contains(&name)
+            && let Some(field) = &who_field
+        {
+            return Err(doc.err(
+                field.key_span.clone(),
+                format!(
+                    "`who` is not allowed with `do = \"{name}\"`, which acts on the lock \
+                     directory rather than on a participant"
+                ),
+                "no `who` key",
+            ));
+        }
+        table.allow(
+            step_keys(name),
+            &format!("{} `{name}` step", article_for(name)),
+        )?;
+
+        let who = if NO_WHO.contains(&name) {
+            None
+        } else {
+            let expected = format!(
+                "the name of a participant: {}",
+                one_of(self.scenario.participants.iter().map(|g| g.name.as_str()))
+            );
+            let (who, field) = table.str("who", &expected)?.ok_or_else(|| {
+                doc.err(
+                    table.span.clone(),
+                    format!("this `{name}` step has no `who`"),
+                    expected.clone(),
+                )
+            })?;
+            if self.scenario.resolve(who).is_empty() {
+                return Err(doc.err(
+                    field.span(),
+                    format!("unknown participant `{who}`"),
+                    self.who_expected(),
+                ));
+            }
+            Some((who.to_owned(), field.span()))
+        };
+        let members = who
+            .as_ref()
+            .map(|(w, _)| self.scenario.resolve(w))
+            .unwrap_or_default();
+        let who_span = who.as_ref().map_or(table.span.clone(), |(_, s)| s.clone());
+
+        // A participant waiting on a background acquire cannot be sent another request.
+        if name != "await" && !SIGNALS.contains(&name) {
+            for member in &members {
+                if let Some(p) = self.pending.get(member) {
+                    let line = line_of(doc.text, p.span.start);
+                    return Err(doc.err(
+                        who_span.clone(),
+                        format!(
+                            "`{member}` is still waiting for its background acquire from line {line}"
+                        ),
+                        format!("a `do = \"await\"` step for `{member}` before this one"),
+                    ));
+                }
+            }
+        }
+
+        let action = match name {
+            "acquire" => self.acquire(table)?,
+            "release" => Action::Release {
+                expect: self.expect(table, Expect::one(Outcome::Ok))?,
+            },
+            "await" => {
+                let expect = self.expect(table, Expect::one(Outcome::Ok))?;
+                let bounds = self.bounds(table)?;
+                let mut collected = Vec::new();
+                for member in &members {
+                    let Some(p) = self.pending.remove(member) else {
+                        return Err(doc.err(
+                            who_span,
+                            format!("`{member}` has no background acquire outstanding to await"),
+                            format!(
+                                "an earlier `do = \"acquire\"` step with `background = true` for `{member}`"
+                            ),
+                        ));
+                    };
+                    collected.push(p.step);
+                }
+                collected.sort_unstable();
+                collected.dedup();
+                self.fills.extend(collected.into_iter().map(|s| (s, index)));
+                Action::Await { expect, bounds }
+            }
+            "holder" => Action::Holder {
+                holder_is: self.holder_is(table)?,
+            },
+            "spawn_child" => Action::SpawnChild,
+            "touch_fd" => Action::TouchFd,
+            "second_handle" => Action::SecondHandle {
+                mode: self.mode(table)?,
+                expect: self.expect(table, Expect::default())?,
+            },
+            "release_second" => Action::ReleaseSecond,
+            "thread_race" => Action::ThreadRace {
+                threads: table
+                    .u32_min("threads", 2, "an integer >= 2")?
+                    .ok_or_else(|| table.missing("threads", "`threads = <count>` (at least 2)"))?,
+                hold_ms: table
+                    .u64_min("hold_ms", 0, "a number of milliseconds")?
+                    .unwrap_or(0),
+                max_winners: table
+                    .u32_min("max_winners", 1, "an integer >= 1")?
+                    .unwrap_or(1),
+            },
+            "exit" => Action::Exit,
+            "kill" => Action::Kill,
+            "stop" => Action::Stop,
+            "cont" => Action::Cont,
+            "term" => Action::Term,
+            "sleep" => Action::Sleep {
+                ms: table
+                    .u64_min("ms", 0, "a number of milliseconds")?
+                    .ok_or_else(|| table.missing("ms", "`ms = <milliseconds>`"))?,
+                lease_factor: table
+                    .positive_f64("lease_factor", "a positive number, such as `2` or `1.5`")?,
+            },
+            "plant" => Action::Plant {
+                content: self.plant(table)?,
+            },
+            "symlink" => Action::Symlink,
+            "unlink" => Action::Unlink,
+            "chmod_dir" => Action::ChmodDir {
+                mode: self.octal(table)?,
+            },
+            "check_victim" => Action::CheckVictim,
+            "race" => {
+                self.group(name, &who_span, who.as_ref())?;
+                Action::Race {
+                    rounds: table.u32_min("rounds", 1, "an integer >= 1")?.unwrap_or(1),
+                    wait: self.wait(table, false)?,
+                    hold_ms: table
+                        .u64_min("hold_ms", 0, "a number of milliseconds")?
+                        .unwrap_or(0),
+                }
+            }
+            "churn" => {
+                self.group(name, &who_span, who.as_ref())?;
+                Action::Churn {
+                    duration_ms: table
+                        .u64_min("duration_ms", 1, "a number of milliseconds >= 1")?
+                        .ok_or_else(|| {
+                            table.missing("duration_ms", "`duration_ms = <milliseconds>`")
+                        })?,
+                    hold_us: table
+                        .u64_min("hold_us", 0, "a number of microseconds")?
+                        .unwrap_or(0),
+                    mode: self.mode(table)?,
+                }
+            }
+            _ => {
+                return Err(doc.err(
+                    do_field.span(),
+                    format!("unknown action `{name}`"),
+                    one_of(ACTION_NAMES.iter().copied()),
+                ));
+            }
+        };
+
+        // The pending-request check above guarantees none of these members is waiting already.
+        if let Action::Acquire {
+            background: true, ..
+        } = &action
+        {
+            for member in &members {
+                self.pending.insert(
+                    member.clone(),
+                    Pending {
+                        step: index,
+                        span: table.span.clone(),
+                    },
+                );
+            }
+        }
+
+        for cap in needed_capabilities(&action) {
+            if !self.scenario.requires.contains(&cap) {
+                let where_ = match &self.requires_span {
+                    Some(span) => format!(" (line {})", line_of(doc.text, span.start)),
+                    None => String::new(),
+                };
+                return Err(doc.err(
+                    do_field.span(),
+                    format!(
+                        "this step needs the `{cap}` capability, which `requires` does not list"
+                    ),
+                    format!("`\"{cap}\"` in `requires`{where_}"),
+                ));
+            }
+        }
+
+        Ok(Step {
+            line: line_of(doc.text, table.span.start),
+            who: who.map(|(w, _)| w),
+            action,
+        })
+    }
+
+    fn who_expected(&self) -> String {
+        let mut names: Vec<String> = Vec::new();
+        for g in &self.scenario.participants {
+            names.push(g.name.clone());
+        }
+        let mut text = one_of(names.iter().map(String::as_str));
+        let groups: Vec<String> = self
+            .scenario
+            .participants
+            .iter()
+            .filter(|g| g.count > 1)
+            .map(|g| format!("`{0}.0` .. `{0}.{1}`", g.name, g.count - 1))
+            .collect();
+        if !groups.is_empty() {
+            text.push_str(&format!(", or a group member {}", groups.join(", ")));
+        }
+        text
+    }
+
+    fn group(
+        &self,
+        action: &str,
+        who_span: &Range<usize>,
+        who: Option<&(String, Range<usize>)>,
+    ) -> Result<()> {
+        let who = who.map(|(w, _)| w.as_str()).unwrap_or_default();
+        let is_group = self
+            .scenario
+            .participants
+            .iter()
+            .any(|g| g.name == who && g.count >= 2);
+        if is_group {
+            return Ok(());
+        }
+        let groups: Vec<&str> = self
+            .scenario
+            .participants
+            .iter()
+            .filter(|g| g.count >= 2)
+            .map(|g| g.name.as_str())
+            .collect();
+        let expected = if groups.is_empty() {
+            "a group: a participant declared with `count` >= 2".to_owned()
+        } else {
+            format!("a group with `count` >= 2: {}", one_of(groups))
+        };
+        Err(self.doc.err(
+            who_span.clone(),
+            format!(
+                "`{action}` needs a group of participants, but `{who}` is a single participant"
+            ),
+            expected,
+        ))
+    }
+
+    fn acquire(&self, table: &Table<'_, '_>) -> Result<Action> {
+        let background = table.bool("background")?.unwrap_or(false);
+        if background {
+            for key in ["expect", "min_ms", "within_ms"] {
+                if let Some(field) = table.field(key) {
+                    return Err(self.doc.err(
+                        field.key_span,
+                        format!("`{key}` is not allowed on a background acquire"),
+                        format!("`{key}` on the `do = \"await\"` step that collects the answer"),
+                    ));
+                }
+            }
+        }
+        Ok(Action::Acquire {
+            mode: self.mode(table)?,
+            wait: self.wait(table, true)?,
+            expect: self.expect(table, Expect::one(Outcome::Ok))?,
+            bounds: self.bounds(table)?,
+            background,
+        })
+    }
+
+    fn mode(&self, table: &Table<'_, '_>) -> Result<Mode> {
+        let expected = "`exclusive` or `shared`";
+        match table.str("mode", expected)? {
+            None => Ok(Mode::Exclusive),
+            Some(("exclusive", _)) => Ok(Mode::Exclusive),
+            Some(("shared", _)) => Ok(Mode::Shared),
+            Some((other, field)) => {
+                Err(self
+                    .doc
+                    .err(field.span(), format!("unknown mode `{other}`"), expected))
+            }
+        }
+    }
+
+    fn wait(&self, table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
+        let names: &[&str] = if allow_block {
+            &["try", "block", "timeout", "recovery"]
+        } else {
+            &["try", "timeout", "recovery"]
+        };
+        let timeout = table.u64_min("timeout_ms", 0, "a number of milliseconds")?;
+        let wait = table.str("wait", &one_of(names.iter().copied()))?;
+        let spec = match wait {
+            None | Some(("try", _)) => WaitSpec::Try,
+            Some(("block", field)) if !allow_block => {
+                return Err(self.doc.err(
+                    field.span(),
+                    "`wait = \"block\"` is not allowed in a race: with a correct lock the \
+                     losers would wait for ever",
+                    one_of(names.iter().copied()),
+                ));
+            }
+            Some(("block", _)) => WaitSpec::Block,
+            Some(("recovery", _)) => WaitSpec::Recovery,
+            Some(("timeout", field)) => match timeout {
+                Some(ms) => WaitSpec::Timeout { ms },
+                None => {
+                    return Err(self.doc.err(
+                        field.span(),
+                        "`wait = \"timeout\"` needs `timeout_ms`",
+                        "`timeout_ms = <milliseconds>` in the same step",
+                    ));
+                }
+            },
+            Some((other, field)) => {
+                return Err(self.doc.err(
+                    field.span(),
+                    format!("unknown wait `{other}`"),
+                    one_of(names.iter().copied()),
+                ));
+            }
+        };
+        if !matches!(spec, WaitSpec::Timeout { .. })
+            && let Some(field) = table.field("timeout_ms")
+        {
+            return Err(self.doc.err(
+                field.key_span,
+                "`timeout_ms` is only meaningful with `wait = \"timeout\"`",
+                "`wait = \"timeout\"`, or no `timeout_ms`",
+            ));
+        }
+        Ok(spec)
+    }
+
+    fn expect(&self, table: &Table<'_, '_>, default: Expect) -> Result<Expect> {
+        let expected = format!(
+            "an outcome or an array of outcomes: {}",
+            one_of(OUTCOME_NAMES.iter().copied())
+        );
+        let Some(items) = table.strings("expect", &expected, true)? else {
+            return Ok(default);
+        };
+        if items.is_empty() {
+            return Err(self.doc.err(
+                table
+                    .field("expect")
+                    .map_or(table.span.clone(), |f| f.span()),
+                "`expect` is an empty array",
+                "at least one outcome; leave `expect` out to use the default",
+            ));
+        }
+        let mut outcomes = Vec::new();
+        for (text, span) in items {
+            let outcome = match text {
+                "ok" => Outcome::Ok,
+                "busy" => Outcome::Busy,
+                "timeout" => Outcome::Timeout,
+                "unsupported" => Outcome::Unsupported,
+                "error" => Outcome::Error(None),
+                _ => match text.strip_prefix("error:") {
+                    Some(kind) => {
+                        Outcome::Error(Some(parse_error_kind(kind).ok_or_else(|| {
+                            self.doc.err(
+                                span.clone(),
+                                format!("unknown error kind `{kind}` in `{text}`"),
+                                one_of(ERROR_KIND_NAMES.iter().copied()),
+                            )
+                        })?))
+                    }
+                    None => {
+                        let mut message = format!("unknown outcome `{text}`");
+                        if let Some(close) = closest(text, OUTCOME_NAMES) {
+                            message.push_str(&format!(" (did you mean `{close}`?)"));
+                        }
+                        return Err(self.doc.err(
+                            span,
+                            message,
+                            one_of(OUTCOME_NAMES.iter().copied()),
+                        ));
+                    }
+                },
+            };
+            if !outcomes.contains(&outcome) {
+                outcomes.push(outcome);
+            }
+        }
+        Ok(Expect(outcomes))
+    }
+
+    fn bounds(&self, table: &Table<'_, '_>) -> Result<Bounds> {
+        let min_ms = table.u64_min("min_ms", 0, "a number of milliseconds")?;
+        let within_ms = table.u64_min("within_ms", 0, "a number of milliseconds")?;
+        if let (Some(min), Some(within)) = (min_ms, within_ms)
+            && within < min
+        {
+            let span = table
+                .field("within_ms")
+                .map_or(table.span.clone(), |f| f.span());
+            return Err(self.doc.err(
+                span,
+                format!("`within_ms` ({within}) is less than `min_ms` ({min})"),
+                "`within_ms` >= `min_ms`",
+            ));
+        }
+        Ok(Bounds { min_ms, within_ms })
+    }
+
+    fn holder_is(&self, table: &Table<'_, '_>) -> Result<Option<String>> {
+        let Some((name, field)) = table.str(
+            "holder_is",
+            "the name of a single participant, or no `holder_is` for nobody",
+        )?
+        else {
+            return Ok(None);
+        };
+        let members = self.scenario.resolve(name);
+        if members.len() == 1 && members[0] == name {
+            return Ok(Some(name.to_owned()));
+        }
+        let message = if members.is_empty() {
+            format!("unknown participant `{name}`")
+        } else {
+            format!("`{name}` is a group, not a single participant")
+        };
+        Err(self.doc.err(field.span(), message, self.who_expected()))
+    }
+
+    fn plant(&self, table: &Table<'_, '_>) -> Result<PlantKind> {
+        let names = ["dead_pid", "live_pid", "empty", "garbage", "old_mtime"];
+        let expected = one_of(names);
+        let (content, field) = table
+            .str("content", &expected)?
+            .ok_or_else(|| table.missing("content", format!("`content` = {expected}")))?;
+        Ok(match content {
+            "dead_pid" => PlantKind::DeadPid,
+            "live_pid" => PlantKind::LivePid,
+            "empty" => PlantKind::Empty,
+            "garbage" => PlantKind::Garbage,
+            "old_mtime" => PlantKind::OldMtime,
+            other => {
+                return Err(self.doc.err(
+                    field.span(),
+                    format!("unknown plant content `{other}`"),
+                    expected,
+                ));
+            }
+        })
+    }
+
+    fn octal(&self, table: &Table<'_, '_>) -> Result<u32> {
+        let expected = "permission bits as an octal string, such as `\"0500\"`";
+        let (text, field) = table
+            .str("mode", expected)?
+            .ok_or_else(|| table.missing("mode", format!("`mode` = {expected}")))?;
+        let digits = text.strip_prefix("0o").unwrap_or(text);
+        match u32::from_str_radix(digits, 8) {
+            Ok(mode) if !digits.is_empty() && digits.len() <= 4 && mode <= 0o7777 => Ok(mode),
+            _ => Err(self.doc.err(
+                field.span(),
+                format!("`{text}` is not an octal permission mode"),
+                expected,
+            )),
+        }
+    }
+}
+
+/// The capabilities a step's requests rely on (wait = recovery depends on the implementation,
+/// so [`crate::applicability`] checks it instead).
+fn needed_capabilities(action: &Action) -> Vec<Capability> {
+    let mode_cap = |mode: &Mode| match mode {
+        Mode::Exclusive => Capability::Exclusive,
+        Mode::Shared => Capability::Shared,
+    };
+    let wait_cap = |wait: &WaitSpec| match wait {
+        WaitSpec::Try => Some(Capability::Try),
+        WaitSpec::Block => Some(Capability::Block),
+        WaitSpec::Timeout { .. } => Some(Capability::Timeout),
+        WaitSpec::Recovery => None,
+    };
+    match action {
+        Action::Acquire { mode, wait, .. } => {
+            let mut caps = vec![mode_cap(mode)];
+            caps.extend(wait_cap(wait));
+            caps
+        }
+        Action::Race { wait, .. } => {
+            let mut caps = vec![Capability::Exclusive];
+            caps.extend(wait_cap(wait));
+            caps
+        }
+        Action::Churn { mode, .. } => vec![mode_cap(mode), Capability::Block],
+        Action::Holder { .. } => vec![Capability::HolderInfo],
+        Action::SpawnChild => vec![Capability::SpawnChild],
+        Action::TouchFd => vec![Capability::TouchFd],
+        Action::SecondHandle { mode, .. } => vec![Capability::SecondHandle, mode_cap(mode)],
+        Action::ThreadRace { .. } => vec![Capability::Threads],
+        _ => Vec::new(),
+    }
+}
+
+/// Parses an error kind's wire name through the protocol's own serde names.
+pub(crate) fn parse_error_kind(name: &str) -> Option<ErrorKind> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+fn is_participant_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn article_for(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}

@@ -1,0 +1,379 @@
+//! A small typed reader over toml's spanned document tree, shared by the scenario and
+//! manifest parsers so that every message carries a position and says what was expected.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::source::{FileError, FileErrorKind};
+
+/// The file being read: its name and text, for positions in messages.
+#[derive(Clone, Copy)]
+pub(crate) struct Doc<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) text: &'a str,
+}
+
+pub(crate) type Result<T> = std::result::Result<T, FileError>;
+
+/// Strings read from a key, each with its span.
+pub(crate) type SpannedStrs<'t> = Vec<(&'t str, Range<usize>)>;
+
+impl<'a> Doc<'a> {
+    pub(crate) fn new(file: &'a str, text: &'a str) -> Self {
+        Doc { file, text }
+    }
+
+    /// Parses the text as TOML, turning syntax errors into positioned messages.
+    pub(crate) fn parse(&self) -> Result<Spanned<DeTable<'a>>> {
+        DeTable::parse(self.text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().replace('\n', " ");
+            FileError::new(
+                FileErrorKind::Syntax,
+                self.file,
+                self.text,
+                span,
+                format!("invalid TOML: {message}"),
+                None,
+            )
+        })
+    }
+
+    /// A validation error at `span`.
+    pub(crate) fn err(
+        &self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> FileError {
+        FileError::new(
+            FileErrorKind::Invalid,
+            self.file,
+            self.text,
+            span,
+            message,
+            Some(expected.into()),
+        )
+    }
+}
+
+/// One TOML table and where it sits, with a phrase naming it in messages ("the top level",
+/// "this step").
+pub(crate) struct Table<'t, 'a> {
+    pub(crate) doc: Doc<'a>,
+    pub(crate) table: &'t DeTable<'a>,
+    pub(crate) span: Range<usize>,
+    pub(crate) name: &'static str,
+}
+
+/// A value with the span of the value and of its key.
+pub(crate) struct Field<'t, 'a> {
+    pub(crate) key: &'t str,
+    pub(crate) key_span: Range<usize>,
+    pub(crate) value: &'t Spanned<DeValue<'a>>,
+}
+
+impl Field<'_, '_> {
+    pub(crate) fn span(&self) -> Range<usize> {
+        self.value.span()
+    }
+}
+
+impl<'t, 'a> Table<'t, 'a> {
+    pub(crate) fn new(
+        doc: Doc<'a>,
+        table: &'t DeTable<'a>,
+        span: Range<usize>,
+        name: &'static str,
+    ) -> Self {
+        Table {
+            doc,
+            table,
+            span,
+            name,
+        }
+    }
+
+    /// Entries in source order.
+    pub(crate) fn fields(&self) -> Vec<Field<'t, 'a>> {
+        let mut fields: Vec<Field<'t, 'a>> = self
+            .table
+            .iter()
+            .map(|(k, v)| Field {
+                key: k.get_ref().as_ref(),
+                key_span: k.span(),
+                value: v,
+            })
+            .collect();
+        fields.sort_by_key(|f| f.key_span.start);
+        fields
+    }
+
+    pub(crate) fn field(&self, key: &str) -> Option<Field<'t, 'a>> {
+        self.table
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == key)
+            .map(|(k, v)| Field {
+                key: k.get_ref().as_ref(),
+                key_span: k.span(),
+                value: v,
+            })
+    }
+
+    /// Rejects the first key (in source order) that is not in `allowed`.
+    pub(crate) fn allow(&self, allowed: &[&str], what: &str) -> Result<()> {
+        for field in self.fields() {
+            if !allowed.contains(&field.key) {
+                let mut message = format!("unknown key `{}` in {what}", field.key);
+                if let Some(close) = closest(field.key, allowed) {
+                    message.push_str(&format!(" (did you mean `{close}`?)"));
+                }
+                return Err(self
+                    .doc
+                    .err(field.key_span, message, one_of(allowed.iter().copied())));
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for a missing required key.
+    pub(crate) fn missing(&self, key: &str, expected: impl Into<String>) -> FileError {
+        self.doc.err(
+            self.span.clone(),
+            format!("{} has no `{key}`", self.name),
+            expected,
+        )
+    }
+
+    /// A type error for `field`.
+    pub(crate) fn wrong_type(&self, field: &Field<'_, '_>, expected: &str) -> FileError {
+        self.doc.err(
+            field.span(),
+            format!(
+                "`{}` is {}",
+                field.key,
+                article(field.value.get_ref().type_str())
+            ),
+            expected,
+        )
+    }
+
+    pub(crate) fn str(
+        &self,
+        key: &str,
+        expected: &str,
+    ) -> Result<Option<(&'t str, Field<'t, 'a>)>> {
+        let Some(field) = self.field(key) else {
+            return Ok(None);
+        };
+        match field.value.get_ref() {
+            DeValue::String(s) => Ok(Some((s.as_ref(), field))),
+            _ => Err(self.wrong_type(&field, expected)),
+        }
+    }
+
+    pub(crate) fn required_str(
+        &self,
+        key: &str,
+        expected: &str,
+    ) -> Result<(&'t str, Field<'t, 'a>)> {
+        self.str(key, expected)?
+            .ok_or_else(|| self.missing(key, expected))
+    }
+
+    /// A non-empty string, after trimming.
+    pub(crate) fn required_text(&self, key: &str, expected: &str) -> Result<String> {
+        let (s, field) = self.required_str(key, expected)?;
+        if s.trim().is_empty() {
+            return Err(self
+                .doc
+                .err(field.span(), format!("`{key}` is empty"), expected));
+        }
+        Ok(s.trim().to_owned())
+    }
+
+    pub(crate) fn u64(&self, key: &str, expected: &str) -> Result<Option<(u64, Field<'t, 'a>)>> {
+        let Some(field) = self.field(key) else {
+            return Ok(None);
+        };
+        let DeValue::Integer(int) = field.value.get_ref() else {
+            return Err(self.wrong_type(&field, expected));
+        };
+        match u64::from_str_radix(int.as_str(), int.radix()) {
+            Ok(n) => Ok(Some((n, field))),
+            Err(_) => Err(self.doc.err(
+                field.span(),
+                format!("`{key}` is {int}, out of range"),
+                expected,
+            )),
+        }
+    }
+
+    /// An integer of at least `min`.
+    pub(crate) fn u64_min(&self, key: &str, min: u64, expected: &str) -> Result<Option<u64>> {
+        match self.u64(key, expected)? {
+            Some((n, field)) if n < min => {
+                Err(self
+                    .doc
+                    .err(field.span(), format!("`{key}` is {n}, too small"), expected))
+            }
+            other => Ok(other.map(|(n, _)| n)),
+        }
+    }
+
+    pub(crate) fn u32_min(&self, key: &str, min: u32, expected: &str) -> Result<Option<u32>> {
+        match self.u64(key, expected)? {
+            Some((n, field)) if n < u64::from(min) => {
+                Err(self
+                    .doc
+                    .err(field.span(), format!("`{key}` is {n}, too small"), expected))
+            }
+            Some((n, field)) => u32::try_from(n).map(Some).map_err(|_| {
+                self.doc
+                    .err(field.span(), format!("`{key}` is {n}, too large"), expected)
+            }),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>> {
+        let Some(field) = self.field(key) else {
+            return Ok(None);
+        };
+        match field.value.get_ref() {
+            DeValue::Boolean(b) => Ok(Some(*b)),
+            _ => Err(self.wrong_type(&field, "`true` or `false`")),
+        }
+    }
+
+    /// A number (integer or float) greater than zero.
+    pub(crate) fn positive_f64(&self, key: &str, expected: &str) -> Result<Option<f64>> {
+        let Some(field) = self.field(key) else {
+            return Ok(None);
+        };
+        let n = match field.value.get_ref() {
+            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|i| i as f64),
+            _ => return Err(self.wrong_type(&field, expected)),
+        };
+        match n {
+            Some(n) if n.is_finite() && n > 0.0 => Ok(Some(n)),
+            _ => Err(self.doc.err(
+                field.span(),
+                format!("`{key}` is not a positive finite number"),
+                expected,
+            )),
+        }
+    }
+
+    /// A string, or an array of strings; each with its span.
+    pub(crate) fn strings(
+        &self,
+        key: &str,
+        expected: &str,
+        allow_single: bool,
+    ) -> Result<Option<SpannedStrs<'t>>> {
+        let Some(field) = self.field(key) else {
+            return Ok(None);
+        };
+        match field.value.get_ref() {
+            DeValue::String(s) if allow_single => Ok(Some(vec![(s.as_ref(), field.span())])),
+            DeValue::Array(items) => {
+                let mut out = Vec::new();
+                for item in items.iter() {
+                    match item.get_ref() {
+                        DeValue::String(s) => out.push((s.as_ref(), item.span())),
+                        other => {
+                            return Err(self.doc.err(
+                                item.span(),
+                                format!("an item of `{key}` is {}", article(other.type_str())),
+                                expected,
+                            ));
+                        }
+                    }
+                }
+                Ok(Some(out))
+            }
+            _ => Err(self.wrong_type(&field, expected)),
+        }
+    }
+
+    /// An array of tables (`[[key]]` sections or an inline array of inline tables).
+    pub(crate) fn tables(
+        &self,
+        key: &str,
+        expected: &str,
+        item_name: &'static str,
+    ) -> Result<Option<Vec<Table<'t, 'a>>>> {
+        let Some(field) = self.field(key) else {
+            return Ok(None);
+        };
+        let DeValue::Array(items) = field.value.get_ref() else {
+            return Err(self.wrong_type(&field, expected));
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::Table(t) => out.push(Table::new(self.doc, t, item.span(), item_name)),
+                other => {
+                    return Err(self.doc.err(
+                        item.span(),
+                        format!("an item of `{key}` is {}", article(other.type_str())),
+                        expected,
+                    ));
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+/// "one of `a`, `b`, `c`".
+pub(crate) fn one_of<'s>(items: impl IntoIterator<Item = &'s str>) -> String {
+    let list: Vec<String> = items.into_iter().map(|s| format!("`{s}`")).collect();
+    match list.len() {
+        0 => "nothing".to_owned(),
+        1 => list[0].clone(),
+        _ => format!("one of {}", list.join(", ")),
+    }
+}
+
+fn article(type_name: &str) -> String {
+    match type_name.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {type_name}"),
+        _ => format!("a {type_name}"),
+    }
+}
+
+/// The allowed word nearest to a misspelt one, if it is close enough to be a likely typo.
+pub(crate) fn closest<'s>(word: &str, candidates: &[&'s str]) -> Option<&'s str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,58 @@
+//! The scenario catalogue in `scenarios/`: every file parses, and its id is its file name.
+
+use std::path::Path;
+
+use lockcheck_model::parse_scenario;
+
+fn catalogue() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_scenario_file_parses_and_is_named_after_its_id() {
+    let files = catalogue();
+    let mut problems = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("readable scenario");
+        let name = format!("scenarios/{}", path.file_name().unwrap().to_string_lossy());
+        match parse_scenario(&name, &text) {
+            Err(e) => problems.push(e.to_string()),
+            Ok(s) => {
+                let stem = path.file_stem().unwrap().to_string_lossy();
+                if s.id != stem {
+                    problems.push(format!("{name}: id `{}` differs from the file name", s.id));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn catalogue_has_the_first_nine_scenarios() {
+    let ids: Vec<String> = catalogue()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "blocking-handoff",
+            "churn",
+            "crash-holder",
+            "exclusive-basic",
+            "pause-holder",
+            "race-50",
+            "stale-race-50",
+            "timeout-honored",
+            "try-does-not-block",
+        ]
+    );
+}
