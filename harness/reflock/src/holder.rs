@@ -1,0 +1,112 @@
+//! Who holds a lock, as read from the lock file and checked against the live process table.
+
+use crate::metadata::Record;
+use crate::sys;
+use std::time::SystemTime;
+
+/// The process holding a lock exclusively, as it recorded itself in the lock file.
+///
+/// Only exclusive holders record themselves: shared holders are many at once and would
+/// overwrite each other, so a lock held shared has no `Holder`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    pid: u32,
+    start: u64,
+    boot: String,
+    host: String,
+    command: String,
+    since: SystemTime,
+    token: u64,
+}
+
+impl Holder {
+    /// The holder's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// When the holder process started, in a platform-specific unit that is only meant to be
+    /// compared with another reading for the same pid: clock ticks since boot on Linux
+    /// (`/proc/PID/stat` field 22), microseconds since the Unix epoch on macOS
+    /// (`proc_pidinfo`), and 100 ns intervals since 1601 on Windows (`GetProcessTimes`).
+    pub fn process_start(&self) -> u64 {
+        self.start
+    }
+
+    /// Identifies the boot during which the holder ran: the kernel's boot id on Linux,
+    /// `kern.boottime` on macOS, empty on Windows (where the start time is already absolute).
+    pub fn boot_id(&self) -> &str {
+        &self.boot
+    }
+
+    /// The host name of the holder's machine.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The holder's command line, arguments joined by spaces (cut at 1024 bytes).
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// When the holder acquired the lock (wall-clock time).
+    pub fn acquired_at(&self) -> SystemTime {
+        self.since
+    }
+
+    /// The fencing token of the holder's acquisition (see [`LockGuard::token`](crate::LockGuard::token)).
+    pub fn token(&self) -> u64 {
+        self.token
+    }
+
+    /// Whether the holder ran on this machine. A holder on another host (a lock file on a
+    /// shared file system) cannot be checked against the process table and is reported as
+    /// recorded.
+    pub fn is_local(&self) -> bool {
+        self.host == sys::current_process().host
+    }
+
+    /// Turns a record into a holder if it describes a process that still holds the lock:
+    /// marked held, and naming a process that is alive now with the same start time during
+    /// the same boot. A recorded pid that now belongs to an unrelated process (PID reuse, or
+    /// a planted file) has another start time and is not a holder.
+    pub(crate) fn from_live_record(record: Record) -> Option<Holder> {
+        if !record.held {
+            return None;
+        }
+        let holder = Holder {
+            pid: record.pid,
+            start: record.start,
+            boot: record.boot,
+            host: record.host,
+            command: record.command,
+            since: record.since,
+            token: record.token,
+        };
+        if !holder.is_local() {
+            return Some(holder);
+        }
+        if holder.boot != sys::current_process().boot {
+            return None;
+        }
+        (sys::process_start(holder.pid) == Some(holder.start)).then_some(holder)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_host_for_test(&mut self, host: &str) {
+        self.host = host.to_owned();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn example() -> Holder {
+        Holder {
+            pid: 4121,
+            start: 183_354,
+            boot: "boot".into(),
+            host: sys::current_process().host.clone(),
+            command: "app --serve".into(),
+            since: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_732_276_924),
+            token: 42,
+        }
+    }
+}

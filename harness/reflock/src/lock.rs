@@ -1,0 +1,299 @@
+//! Lock files, the ways to wait for them, and the guard that holds one.
+
+use crate::error::{Error, Op};
+use crate::holder::Holder;
+use crate::metadata::{self, Record};
+use crate::registry::{Registry, Ticket};
+use crate::sys::{self, Handle, OpenFailure};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+/// A lock file: a path and the options to create it with. Nothing touches the file system
+/// until a lock is acquired.
+///
+/// The lock itself is the OS lock on an open file (`flock(2)` on Linux and macOS,
+/// `LockFileEx` on Windows), so it disappears with its holder, including when the holder is
+/// killed. The file is created if missing and then kept forever: reflock never deletes lock
+/// files, because deleting one while another process waits on it would let a third process
+/// lock a fresh file at the same path, and there would be two holders.
+#[derive(Clone, Debug)]
+pub struct LockFile {
+    path: PathBuf,
+    mode: u32,
+}
+
+/// Exclusive (one holder) or shared (any number of shared holders, no exclusive one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// One holder at a time. Exclusive holders record themselves in the lock file (see
+    /// [`Holder`]) and advance the fencing token.
+    Exclusive,
+    /// Any number of holders at once, while nobody holds it exclusively.
+    Shared,
+}
+
+/// What to do when the lock is held by someone else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Wait {
+    /// Fail at once with [`ErrorKind::Contended`](crate::ErrorKind::Contended).
+    Try,
+    /// Wait for as long as it takes. The wait happens in the kernel (no polling), so the lock
+    /// passes to a waiter as soon as it is released; signals do not end it.
+    Block,
+    /// Wait at most this long, then fail with [`ErrorKind::TimedOut`](crate::ErrorKind::TimedOut).
+    /// The error never comes before the duration has passed, and comes within a few
+    /// milliseconds after it; nothing keeps waiting in the background afterwards.
+    Timeout(Duration),
+}
+
+/// A held lock. Dropping it releases the lock; [`LockGuard::release`] does the same and
+/// reports errors.
+#[derive(Debug)]
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LockGuard {
+    path: PathBuf,
+    access: Access,
+    token: u64,
+    // `Some` until released; dropped in order: the file (closing it frees the OS lock), then
+    // the ticket (so this process can lock the file again).
+    held: Option<(Handle, Ticket)>,
+}
+
+impl LockFile {
+    /// A lock file at `path`, created with mode `0o600` when missing.
+    pub fn new(path: impl Into<PathBuf>) -> LockFile {
+        LockFile {
+            path: path.into(),
+            mode: 0o600,
+        }
+    }
+
+    /// The permission bits to create the file with (still subject to the umask). Ignored on
+    /// Windows, where the file inherits its directory's ACL. An existing file keeps its mode.
+    pub fn mode(self, mode: u32) -> LockFile {
+        LockFile { mode, ..self }
+    }
+
+    /// The lock file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Acquires the lock.
+    ///
+    /// The file is opened (created if missing, never truncated, never through a symbolic
+    /// link, with a descriptor that child processes do not inherit), then locked as `wait`
+    /// says. An exclusive holder then writes its [`Holder`] record and the next fencing token
+    /// into the file.
+    ///
+    /// A second acquisition of the same file (by any path that leads to it) while this process
+    /// holds or is acquiring it fails at once with
+    /// [`ErrorKind::HeldByThisProcess`](crate::ErrorKind::HeldByThisProcess), whatever `wait` is.
+    pub fn acquire(&self, access: Access, wait: Wait) -> Result<LockGuard, Error> {
+        let started = Instant::now();
+        let path = self.path.as_path();
+        let (file, id) = Handle::open(path, self.mode).map_err(|e| open_error(path, e))?;
+        let ticket = Registry::register(Registry::global(), id)
+            .map_err(|_| Error::held_by_this_process(path))?;
+        // Tuple fields drop in order: on every early return the file is closed (freeing the OS
+        // lock) before the ticket leaves the registry.
+        let held = (file, ticket);
+        let file = &held.0;
+        let lock_error = |e| Error::os(path, Op::Lock, e);
+        let locked = match wait {
+            Wait::Try => file.try_lock(access).map_err(lock_error)?,
+            Wait::Block => file.lock(access).map(|()| true).map_err(lock_error)?,
+            Wait::Timeout(limit) => match started.checked_add(limit) {
+                Some(deadline) => file.lock_until(access, deadline).map_err(lock_error)?,
+                None => file.lock(access).map(|()| true).map_err(lock_error)?,
+            },
+        };
+        if !locked {
+            let holder = read_record(file).ok().and_then(Holder::from_live_record);
+            return Err(match wait {
+                Wait::Timeout(_) => Error::timed_out(path, started.elapsed(), holder),
+                _ => Error::contended(path, holder),
+            });
+        }
+        // From here on the lock is held; on error, dropping `file` releases it.
+        let token = match access {
+            Access::Exclusive => {
+                record_holder(file).map_err(|e| Error::os(path, Op::WriteHolder, e))?
+            }
+            Access::Shared => read_record(file).map(|r| r.token).unwrap_or(0),
+        };
+        Ok(LockGuard {
+            path: self.path.clone(),
+            access,
+            token,
+            held: Some(held),
+        })
+    }
+
+    /// Takes the lock exclusively if it is free; [`ErrorKind::Contended`](crate::ErrorKind::Contended) if not.
+    pub fn try_exclusive(&self) -> Result<LockGuard, Error> {
+        self.acquire(Access::Exclusive, Wait::Try)
+    }
+
+    /// Takes the lock exclusively, waiting as long as it takes.
+    pub fn exclusive(&self) -> Result<LockGuard, Error> {
+        self.acquire(Access::Exclusive, Wait::Block)
+    }
+
+    /// Takes the lock exclusively, waiting at most `timeout`.
+    pub fn exclusive_timeout(&self, timeout: Duration) -> Result<LockGuard, Error> {
+        self.acquire(Access::Exclusive, Wait::Timeout(timeout))
+    }
+
+    /// Takes the lock shared if nobody holds it exclusively.
+    pub fn try_shared(&self) -> Result<LockGuard, Error> {
+        self.acquire(Access::Shared, Wait::Try)
+    }
+
+    /// Takes the lock shared, waiting as long as it takes.
+    pub fn shared(&self) -> Result<LockGuard, Error> {
+        self.acquire(Access::Shared, Wait::Block)
+    }
+
+    /// Takes the lock shared, waiting at most `timeout`.
+    pub fn shared_timeout(&self, timeout: Duration) -> Result<LockGuard, Error> {
+        self.acquire(Access::Shared, Wait::Timeout(timeout))
+    }
+
+    /// Who holds the lock exclusively right now, without taking it.
+    ///
+    /// Reads the holder record from the lock file and checks it against the process table:
+    /// the recorded process must be alive, with the recorded start time, during this boot.
+    /// So a holder that crashed, released, or whose pid now belongs to another process is not
+    /// reported. `Ok(None)` also when the file does not exist, holds no record reflock can
+    /// read, or the lock is held shared (shared holders do not record themselves). A record
+    /// from another host cannot be checked and is reported as it stands.
+    ///
+    /// This never locks the file, so it cannot make anyone else's attempt fail.
+    pub fn holder(&self) -> Result<Option<Holder>, Error> {
+        let file = match Handle::open_existing(&self.path) {
+            Ok(file) => file,
+            Err(OpenFailure::Os(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(open_error(&self.path, e)),
+        };
+        match read_record(&file) {
+            Ok(record) => Ok(Holder::from_live_record(record)),
+            Err(ReadError::Io(e)) => Err(Error::os(&self.path, Op::ReadHolder, e)),
+            Err(ReadError::Garbled) => Ok(None),
+        }
+    }
+}
+
+impl LockGuard {
+    /// The fencing token of this acquisition. Each exclusive acquisition of a lock file gets a
+    /// token one greater than the previous exclusive holder's (the count is kept in the file),
+    /// so a resource can refuse a request carrying a token older than one it has already seen.
+    /// A shared guard carries the token of the latest exclusive acquisition.
+    ///
+    /// The count restarts at 1 if the file's record was destroyed (deleted file, or content
+    /// that is not a reflock record).
+    pub fn token(&self) -> u64 {
+        self.token
+    }
+
+    /// Whether this guard holds the lock exclusively or shared.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// The lock file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Releases the lock, reporting any error. Exclusive holders first mark their record as
+    /// released. Whatever happens, the lock is free when this returns: closing the file frees
+    /// it even if the explicit unlock failed.
+    pub fn release(mut self) -> Result<(), Error> {
+        self.release_inner()
+    }
+
+    fn release_inner(&mut self) -> Result<(), Error> {
+        let Some((file, ticket)) = self.held.take() else {
+            return Ok(());
+        };
+        let marked = match self.access {
+            Access::Exclusive => file.write_all_at(metadata::FREE, metadata::STATE_OFFSET),
+            Access::Shared => Ok(()),
+        };
+        let unlocked = file.unlock();
+        drop(file);
+        drop(ticket);
+        marked.map_err(|e| Error::os(&self.path, Op::WriteHolder, e))?;
+        unlocked.map_err(|e| Error::os(&self.path, Op::Release, e))
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        // Errors here cannot be reported; the lock is free anyway once the file is closed.
+        let _ = self.release_inner();
+    }
+}
+
+fn open_error(path: &Path, e: OpenFailure) -> Error {
+    match e {
+        OpenFailure::Os(e) => Error::os(path, Op::Open, e),
+        OpenFailure::NotRegular(what) => Error::not_regular(path, what),
+    }
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Garbled,
+}
+
+fn read_record(file: &Handle) -> Result<Record, ReadError> {
+    let mut buf = [0u8; metadata::MAX_RECORD];
+    let n = file.read_at(&mut buf, 0).map_err(ReadError::Io)?;
+    Record::decode(&buf[..n]).map_err(|_| ReadError::Garbled)
+}
+
+/// The command line, joined once per process.
+fn command_line() -> &'static str {
+    static COMMAND: OnceLock<String> = OnceLock::new();
+    COMMAND.get_or_init(|| {
+        std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// Writes this process's holder record with the next token, in one positional write, and
+/// returns the token. Called only while holding the lock exclusively, so nobody else writes.
+/// No fsync: the record is diagnostics plus a counter, and a lost update after a power cut
+/// only matters for a token, which then repeats one from before the crash, never one a live
+/// holder still uses.
+fn record_holder(file: &Handle) -> std::io::Result<u64> {
+    let mut buf = [0u8; metadata::MAX_RECORD];
+    let old_len = file.read_at(&mut buf, 0)?;
+    let token = Record::decode(&buf[..old_len])
+        .map(|r| r.token)
+        .unwrap_or(0)
+        .saturating_add(1);
+    let me = sys::current_process();
+    let record = Record {
+        held: true,
+        token,
+        pid: me.pid,
+        start: me.start,
+        boot: me.boot.clone(),
+        host: me.host.clone(),
+        since: SystemTime::now(),
+        command: command_line().to_owned(),
+    };
+    let mut text = String::with_capacity(256);
+    record.encode_into(&mut text);
+    file.write_all_at(text.as_bytes(), 0)?;
+    if old_len > text.len() {
+        file.set_len(text.len() as u64)?;
+    }
+    Ok(token)
+}
