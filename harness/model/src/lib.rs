@@ -5,6 +5,7 @@
 //! a process; callers hand it text and histories, and it hands back values.
 
 mod history;
+mod manifest;
 mod parse;
 mod result;
 mod scenario;
@@ -13,6 +14,7 @@ mod toml_read;
 mod verdict;
 
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation};
+pub use manifest::{Manifest, Placeholders, parse_manifest};
 pub use parse::{ACTION_NAMES, parse_scenario};
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{

@@ -342,7 +342,7 @@ pub(crate) fn one_of<'s>(items: impl IntoIterator<Item = &'s str>) -> String {
     }
 }
 
-fn article(type_name: &str) -> String {
+pub(crate) fn article(type_name: &str) -> String {
     match type_name.chars().next() {
         Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {type_name}"),
         _ => format!("a {type_name}"),
