@@ -1,1 +1,20 @@
-//! lockcheck-report.
+//! lockcheck reports: run results turned into text for people and for programs.
+//!
+//! Architecture invariant: this crate only formats. It starts no process, reads no environment
+//! variable and touches no file; callers pass what it needs (such as whether to use colour) and
+//! write the strings it returns.
+//!
+//! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
+//! and [`from_json`] for `report.json`. [`transcript`] and [`Totals`] are shared by the formats.
+
+mod json;
+mod terminal;
+mod totals;
+mod transcript;
+
+pub use json::{
+    REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, to_json,
+};
+pub use terminal::{TerminalOptions, summary};
+pub use totals::Totals;
+pub use transcript::transcript;

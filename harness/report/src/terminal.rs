@@ -1,0 +1,255 @@
+//! The summary printed at the end of `lockcheck run`.
+
+use std::fmt::Write as _;
+
+use lockcheck_model::{Finding, FindingKind, Interval, RunResult, ScenarioResult, Verdict};
+
+use crate::Totals;
+use crate::transcript::{millis, transcript};
+
+/// Most transcript lines shown per finding; the JSON report has the whole history.
+const MAX_EVIDENCE_LINES: usize = 12;
+/// Transcript lines shown from the end of a broken scenario's history.
+const BROKEN_TAIL_LINES: usize = 6;
+
+const INDENT: &str = "       ";
+const DETAIL_INDENT: &str = "         ";
+
+/// How to render the terminal summary. The caller decides, e.g. from `NO_COLOR` and whether
+/// stdout is a terminal; this crate reads no environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TerminalOptions {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+/// The end-of-run summary: a header, one line per scenario with evidence under failures, and a
+/// totals line. Every line ends with a newline.
+pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
+    let paint = Paint(opts.color);
+    let mut out = String::new();
+    let who = match &run.implementation {
+        Some(i) => format!("{} {} ({})", i.name, i.version, i.language),
+        None => "implementation unknown (no hello)".to_owned(),
+    };
+    let _ = writeln!(out, "lockcheck {}: {who}, seed {}", run.manifest, run.seed);
+    let names: Vec<String> = run
+        .scenarios
+        .iter()
+        .map(|s| format!("{}::{}", s.level.as_str(), s.scenario))
+        .collect();
+    let name_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let times: Vec<String> = run
+        .scenarios
+        .iter()
+        .map(|s| duration(s.duration_ms))
+        .collect();
+    let time_width = times.iter().map(String::len).max().unwrap_or(0);
+    for ((scenario, name), time) in run.scenarios.iter().zip(&names).zip(&times) {
+        let (label, color, note) = match &scenario.verdict {
+            Verdict::Pass => ("PASS", GREEN, String::new()),
+            Verdict::Fail { findings } => {
+                let mut note = plural(findings.len(), "finding");
+                if let Some(history) = scenario
+                    .history
+                    .as_ref()
+                    .filter(|_| scenario.iterations > 1)
+                {
+                    let _ = write!(note, " in iteration {}", history.iteration + 1);
+                }
+                ("FAIL", RED, note)
+            }
+            Verdict::Skip { reason } => ("SKIP", YELLOW, reason.clone()),
+            Verdict::Broken { reason } => ("BROKEN", MAGENTA, reason.clone()),
+        };
+        let line = format!(
+            "{}{} {name:<name_width$}  {time:>time_width$}  {note}",
+            paint.paint(color, label),
+            " ".repeat(6 - label.len()),
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+        match &scenario.verdict {
+            Verdict::Fail { findings } => fail_details(&mut out, scenario, findings, paint),
+            Verdict::Broken { .. } => broken_details(&mut out, scenario, paint),
+            Verdict::Pass | Verdict::Skip { .. } => {}
+        }
+    }
+    let totals = Totals::of(run);
+    let count = |n: usize, word: &str, color: &str| {
+        let text = format!("{n} {word}");
+        if n == 0 {
+            text
+        } else {
+            paint.paint(color, &text)
+        }
+    };
+    let _ = writeln!(
+        out,
+        "\n{}, {}, {}, {} in {}",
+        count(totals.passed, "passed", GREEN),
+        count(totals.failed, "failed", RED),
+        count(totals.skipped, "skipped", YELLOW),
+        count(totals.broken, "broken", MAGENTA),
+        duration(run.duration_ms),
+    );
+    out
+}
+
+fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding], paint: Paint) {
+    for finding in findings {
+        let step = finding
+            .step
+            .map(|s| format!(" at step {s}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{INDENT}{}{step}: {}",
+            paint.paint(BOLD, check_name(&finding.kind)),
+            finding.summary
+        );
+        for line in finding_detail(&finding.kind) {
+            let _ = writeln!(out, "{DETAIL_INDENT}{line}");
+        }
+        if finding.evidence.is_empty() {
+            continue;
+        }
+        let Some(history) = &scenario.history else {
+            let _ = writeln!(out, "{DETAIL_INDENT}(no history kept)");
+            continue;
+        };
+        let shown = &finding.evidence[..finding.evidence.len().min(MAX_EVIDENCE_LINES)];
+        for line in transcript(history, shown) {
+            let _ = writeln!(out, "{DETAIL_INDENT}{}", paint.paint(DIM, &line));
+        }
+        let hidden = finding.evidence.len() - shown.len();
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "{DETAIL_INDENT}... {} not shown",
+                plural(hidden, "event")
+            );
+        }
+    }
+    replay(out, scenario, paint);
+}
+
+fn broken_details(out: &mut String, scenario: &ScenarioResult, paint: Paint) {
+    if let Some(history) = &scenario.history {
+        let len = history.events.len();
+        let tail: Vec<usize> = (len.saturating_sub(BROKEN_TAIL_LINES)..len).collect();
+        if !tail.is_empty() {
+            let _ = writeln!(out, "{INDENT}last events:");
+        }
+        for line in transcript(history, &tail) {
+            let _ = writeln!(out, "{DETAIL_INDENT}{}", paint.paint(DIM, &line));
+        }
+    }
+    replay(out, scenario, paint);
+}
+
+fn replay(out: &mut String, scenario: &ScenarioResult, paint: Paint) {
+    if !scenario.replay.is_empty() {
+        let _ = writeln!(
+            out,
+            "{INDENT}replay: {}",
+            paint.paint(BOLD, &scenario.replay)
+        );
+    }
+}
+
+fn check_name(kind: &FindingKind) -> &'static str {
+    match kind {
+        FindingKind::Overlap { .. } => "overlap",
+        FindingKind::Outcome { .. } => "outcome",
+        FindingKind::Latency { .. } => "latency",
+        FindingKind::Winners { .. } => "winners",
+        FindingKind::Holder { .. } => "holder",
+        FindingKind::Victim { .. } => "victim",
+    }
+}
+
+/// The finding's own fields, in a line or two, so the evidence reads without the summary.
+fn finding_detail(kind: &FindingKind) -> Vec<String> {
+    match kind {
+        FindingKind::Overlap { first, second } => {
+            let width = first
+                .holder
+                .chars()
+                .count()
+                .max(second.holder.chars().count());
+            vec![interval(first, width), interval(second, width)]
+        }
+        FindingKind::Outcome {
+            participant,
+            expected,
+            got,
+        } => vec![format!("{participant}: expected {expected}, got {got}")],
+        FindingKind::Latency {
+            participant,
+            bound,
+            measured_ms,
+        } => vec![format!(
+            "{participant}: took {measured_ms:.3} ms, bound {bound}"
+        )],
+        FindingKind::Winners {
+            round,
+            expected,
+            got,
+        } => vec![format!("round {round}: expected {expected}, got {got}")],
+        FindingKind::Holder { expected, got } => {
+            vec![format!("holder: expected {expected}, got {got}")]
+        }
+        FindingKind::Victim { detail } => vec![format!("victim: {detail}")],
+    }
+}
+
+fn interval(i: &Interval, width: usize) -> String {
+    let to = match i.to_ns {
+        Some(ns) => format!("{} ms", millis(ns)),
+        None => "end of history".to_owned(),
+    };
+    format!(
+        "{:<width$}  {}  held {} ms .. {to}",
+        i.holder,
+        i.mode,
+        millis(i.from_ns)
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `12 ms` below ten seconds, `12.3 s` above.
+fn duration(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{ms} ms")
+    } else {
+        format!("{}.{} s", ms / 1_000, (ms % 1_000) / 100)
+    }
+}
+
+const GREEN: &str = "32";
+const RED: &str = "1;31";
+const YELLOW: &str = "33";
+const MAGENTA: &str = "1;35";
+const BOLD: &str = "1";
+const DIM: &str = "2";
+
+/// Wraps text in an ANSI SGR sequence, or not.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn paint(self, sgr: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! `report.json`: the written document, and reading it back.
+
+use lockcheck_report::{
+    REPORT_VERSION, ReadError, ReadErrorKind, TOOL_NAME, Totals, from_json, to_json,
+};
+
+use crate::fixture;
+
+/// The tool version changes with every release; the snapshot should not.
+fn redact_tool_version(text: &str) -> String {
+    let needle = format!(
+        "\"name\": \"{TOOL_NAME}\",\n    \"version\": \"{}\"",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.contains(&needle), "no tool version in\n{text}");
+    text.replace(
+        &needle,
+        &format!("\"name\": \"{TOOL_NAME}\",\n    \"version\": \"[version]\""),
+    )
+}
+
+#[test]
+fn document() {
+    insta::assert_snapshot!(redact_tool_version(&to_json(&fixture::run())));
+}
+
+#[test]
+fn reads_back_what_it_writes() {
+    let run = fixture::run();
+    let doc = from_json(&to_json(&run)).unwrap();
+    assert_eq!(doc.report_version, REPORT_VERSION);
+    assert_eq!(doc.tool.name, "lockcheck");
+    assert_eq!(doc.tool.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        doc.totals,
+        Totals {
+            passed: 1,
+            failed: 3,
+            skipped: 1,
+            broken: 1,
+            total: 6
+        }
+    );
+    assert_eq!(doc.run, run);
+}
+
+#[test]
+fn top_level_keys() {
+    let value: serde_json::Value = serde_json::from_str(&to_json(&fixture::run())).unwrap();
+    let keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec!["report_version", "tool", "run", "totals"];
+    expected.sort_unstable();
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(keys, expected);
+    assert_eq!(value["report_version"], 1);
+}
+
+#[track_caller]
+fn check_rejected(text: &str, message: &str) -> ReadError {
+    let err = from_json(text).expect_err(text);
+    assert_eq!(err.to_string(), message);
+    err
+}
+
+#[test]
+fn rejects_other_versions_first() {
+    // A version-2 document fails on its version, not on whatever field it no longer has.
+    let err = check_rejected(
+        r#"{"report_version": 2, "something": "new"}"#,
+        "report_version 2 is not supported: this lockcheck reads version 1 (rerun the suite, \
+         or use the lockcheck that wrote it)",
+    );
+    assert!(matches!(
+        err.kind(),
+        ReadErrorKind::UnsupportedVersion { found: 2 }
+    ));
+    let err = check_rejected(
+        r#"{"report_version": 0}"#,
+        "report_version 0 is not supported: this lockcheck reads version 1 (rerun the suite, \
+         or use the lockcheck that wrote it)",
+    );
+    assert!(matches!(
+        err.kind(),
+        ReadErrorKind::UnsupportedVersion { found: 0 }
+    ));
+}
+
+#[test]
+fn rejects_documents_without_a_version() {
+    for text in [r#"{"run": {}}"#, r#"{"report_version": "1"}"#, "[1]"] {
+        let err = check_rejected(
+            text,
+            "report has no integer `report_version`; is it a lockcheck report?",
+        );
+        assert!(matches!(err.kind(), ReadErrorKind::MissingVersion));
+    }
+}
+
+#[test]
+fn rejects_garbage_and_invalid_documents() {
+    let err = from_json("<html>").unwrap_err();
+    assert!(matches!(err.kind(), ReadErrorKind::NotJson(_)), "{err}");
+    let err = from_json(r#"{"report_version": 1, "tool": {"name": "lockcheck"}}"#).unwrap_err();
+    assert!(matches!(err.kind(), ReadErrorKind::Invalid(_)), "{err}");
+    assert!(
+        err.to_string().starts_with("report version 1 is invalid: "),
+        "{err}"
+    );
+}

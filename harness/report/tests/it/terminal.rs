@@ -1,0 +1,105 @@
+//! The terminal summary.
+
+use lockcheck_model::{Finding, FindingKind, RunResult, Verdict};
+use lockcheck_report::{TerminalOptions, summary};
+
+use crate::fixture;
+
+fn plain(run: &RunResult) -> String {
+    summary(run, &TerminalOptions { color: false })
+}
+
+fn colored(run: &RunResult) -> String {
+    summary(run, &TerminalOptions { color: true })
+}
+
+#[test]
+fn every_verdict_without_color() {
+    insta::assert_snapshot!(plain(&fixture::run()));
+}
+
+/// Escapes are made visible so the snapshot shows exactly what is coloured.
+#[test]
+fn every_verdict_with_color() {
+    insta::assert_snapshot!(colored(&fixture::run()).replace('\x1b', "<ESC>"));
+}
+
+#[test]
+fn color_only_when_asked() {
+    assert!(!plain(&fixture::run()).contains('\x1b'));
+    let text = colored(&fixture::run());
+    for label in [
+        "\x1b[32mPASS",
+        "\x1b[1;31mFAIL",
+        "\x1b[33mSKIP",
+        "\x1b[1;35mBROKEN",
+    ] {
+        assert!(text.contains(label), "no {label:?} in\n{text}");
+    }
+}
+
+#[test]
+fn color_leaves_text_unchanged() {
+    let text = colored(&fixture::run());
+    let mut stripped = String::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find('\x1b') {
+        stripped.push_str(&rest[..start]);
+        let end = rest[start..].find('m').expect("SGR ends with m");
+        rest = &rest[start + end + 1..];
+    }
+    stripped.push_str(rest);
+    assert_eq!(stripped, plain(&fixture::run()));
+}
+
+#[test]
+fn totals_line_counts_each_verdict() {
+    let text = plain(&fixture::run());
+    assert_eq!(
+        text.lines().last(),
+        Some("1 passed, 3 failed, 1 skipped, 1 broken in 12.3 s")
+    );
+}
+
+#[test]
+fn empty_run() {
+    let run = RunResult {
+        implementation: None,
+        scenarios: vec![],
+        duration_ms: 7,
+        ..fixture::run()
+    };
+    assert_eq!(
+        plain(&run),
+        "lockcheck mutant-unlink: implementation unknown (no hello), seed 42\n\n\
+         0 passed, 0 failed, 0 skipped, 0 broken in 7 ms\n"
+    );
+}
+
+/// A finding with a long transcript shows its first lines and says how many are hidden.
+#[test]
+fn long_evidence_is_cut() {
+    let mut run = fixture::run();
+    run.scenarios.retain(|s| s.scenario == "race-50");
+    let history = run.scenarios[0].history.as_mut().unwrap();
+    let template = history.events[3].clone();
+    for i in 0..20 {
+        let mut e = template.clone();
+        e.at_ns = fixture::ms(30 + i);
+        history.events.push(e);
+    }
+    let finding = Finding {
+        kind: FindingKind::Victim {
+            detail: "x".to_owned(),
+        },
+        step: None,
+        summary: "many events".to_owned(),
+        evidence: (9..29).collect(),
+    };
+    run.scenarios[0].verdict = Verdict::Fail {
+        findings: vec![finding],
+    };
+    let text = plain(&run);
+    assert_eq!(text.matches("a -> ").count(), 12, "{text}");
+    assert!(text.contains("... 8 events not shown"), "{text}");
+}
