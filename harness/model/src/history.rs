@@ -205,3 +205,46 @@ pub enum BrokenReason {
         message: String,
     },
 }
+
+impl std::fmt::Display for BrokenReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BrokenReason::SpawnFailed { message } => {
+                write!(f, "adapter could not be started: {message}")
+            }
+            BrokenReason::BadHello { message, line } => write!(
+                f,
+                "adapter's first line is not a valid hello: {message}: `{line}`"
+            ),
+            BrokenReason::BadLine { message, line } => write!(
+                f,
+                "adapter printed a line that is not protocol JSON: {message}: `{line}`"
+            ),
+            BrokenReason::UnexpectedId { id } => write!(
+                f,
+                "adapter answered id {id}, which no outstanding request has"
+            ),
+            BrokenReason::LineTooLong { bytes } => write!(
+                f,
+                "adapter printed a line longer than the limit ({bytes} bytes read)"
+            ),
+            BrokenReason::EarlyExit { code, signal } => {
+                write!(f, "adapter exited while a response was outstanding")?;
+                match (code, signal) {
+                    (Some(code), _) => write!(f, " (exit code {code})"),
+                    (None, Some(signal)) => write!(f, " (signal {signal})"),
+                    (None, None) => Ok(()),
+                }
+            }
+            BrokenReason::Hang { op, waited_ms } => {
+                write!(f, "adapter did not answer `{op}` within {waited_ms} ms")
+            }
+            BrokenReason::Unsupported { op } => write!(
+                f,
+                "adapter answered `unsupported` to `{op}`, which the scenario relies on and \
+                 its hello did not rule out"
+            ),
+            BrokenReason::Harness { message } => write!(f, "harness failed: {message}"),
+        }
+    }
+}

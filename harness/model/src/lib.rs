@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate is pure. It never touches the file system, the clock or
 //! a process; callers hand it text and histories, and it hands back values.
 
+mod check;
 mod history;
 mod manifest;
 mod parse;
@@ -13,6 +14,10 @@ mod source;
 mod toml_read;
 mod verdict;
 
+pub use check::{
+    MAX_FINDINGS_PER_KIND, applicability, check, describe_broken, merge, op_name, render_expect,
+    render_response, resolve_wait, sleep_ms,
+};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation};
 pub use manifest::{Manifest, Placeholders, parse_manifest};
 pub use parse::{ACTION_NAMES, parse_scenario};

@@ -105,3 +105,65 @@ pub struct Interval {
     /// End, ns since the iteration started; `None` means still held when the history ends.
     pub to_ns: Option<u64>,
 }
+
+/// Nanoseconds as milliseconds with three decimals.
+fn ms(ns: u64) -> String {
+    format!("{:.3} ms", ns as f64 / 1e6)
+}
+
+impl std::fmt::Display for Interval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let to = self.to_ns.map_or_else(|| "end".to_owned(), ms);
+        write!(
+            f,
+            "{} ({}, {} to {})",
+            self.holder,
+            self.mode,
+            ms(self.from_ns),
+            to
+        )
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FindingKind::Overlap { first, second } => {
+                let from = first.from_ns.max(second.from_ns);
+                let to = match (first.to_ns, second.to_ns) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                write!(f, "two holders at once: {first} and {second}")?;
+                match to {
+                    Some(to) => write!(f, " overlap for at least {}", ms(to.saturating_sub(from))),
+                    None => write!(f, " overlap until the end of the run"),
+                }
+            }
+            FindingKind::Outcome {
+                participant,
+                expected,
+                got,
+            } => write!(f, "{participant} got `{got}`, expected `{expected}`"),
+            FindingKind::Latency {
+                participant,
+                bound,
+                measured_ms,
+            } => write!(
+                f,
+                "{participant} got its answer after {measured_ms:.1} ms, expected {bound}"
+            ),
+            FindingKind::Winners {
+                round,
+                expected,
+                got,
+            } => write!(f, "round {round} had {got} winners, expected {expected}"),
+            FindingKind::Holder { expected, got } => {
+                write!(f, "`holder` reported {got}, expected {expected}")
+            }
+            FindingKind::Victim { detail } => {
+                write!(f, "the symlink victim was modified: {detail}")
+            }
+        }
+    }
+}

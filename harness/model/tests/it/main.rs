@@ -1,5 +1,7 @@
 //! The model crate's integration tests, in one binary.
 
+mod check;
+mod history_dsl;
 mod manifest;
 mod scenario_errors;
 mod scenario_files;
