@@ -1,1 +1,21 @@
-//! lockcheck-runner.
+//! lockcheck's runner: starts adapter processes, drives them through scenarios, injects
+//! faults, and records histories. It emits typed events and never prints.
+//!
+//! Architecture invariant: this is the only crate that starts processes or injects faults.
+//! It judges nothing itself; verdicts come from `lockcheck_model::check`.
+
+mod adapter;
+mod execute;
+mod lockdir;
+mod probe;
+mod run;
+
+#[cfg(unix)]
+#[path = "sys/unix.rs"]
+mod sys;
+#[cfg(windows)]
+#[path = "sys/windows.rs"]
+mod sys;
+
+pub use probe::{ProbeError, probe};
+pub use run::{AdapterSpec, RunEvent, RunOptions, run, run_scenario};

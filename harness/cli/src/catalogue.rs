@@ -1,0 +1,85 @@
+//! Finding scenario files (built in, or a directory) and choosing among them.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use globset::{Glob, GlobSetBuilder};
+use lockcheck_model::{Level, Scenario};
+
+use crate::cli::CatalogueArgs;
+
+include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
+
+/// The scenarios `args` select, in catalogue order (by level, then id).
+pub fn select(args: &CatalogueArgs) -> anyhow::Result<Vec<Scenario>> {
+    let all = match &args.scenarios {
+        Some(dir) => load_dir(dir)?,
+        None => EMBEDDED
+            .iter()
+            .map(|(name, text)| parse(name, text))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
+    let levels = args
+        .level
+        .iter()
+        .map(|l| parse_level(l))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut globs = GlobSetBuilder::new();
+    for pattern in &args.scenario {
+        globs.add(
+            Glob::new(pattern).with_context(|| format!("invalid --scenario glob `{pattern}`"))?,
+        );
+    }
+    let globs = globs.build()?;
+    let mut chosen: Vec<Scenario> = all
+        .into_iter()
+        .filter(|s| levels.is_empty() || levels.contains(&s.level))
+        .filter(|s| args.scenario.is_empty() || globs.is_match(&s.id))
+        .collect();
+    if chosen.is_empty() {
+        bail!("no scenario matches the given --scenario/--level filters (see `lockcheck list`)");
+    }
+    chosen.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
+    Ok(chosen)
+}
+
+fn load_dir(dir: &Path) -> anyhow::Result<Vec<Scenario>> {
+    let entries = fs::read_dir(dir)
+        .with_context(|| format!("cannot read scenario directory {}", dir.display()))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot read scenario directory {}", dir.display()))?
+            .path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    let mut scenarios = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        scenarios.push(parse(&path.display().to_string(), &text)?);
+    }
+    Ok(scenarios)
+}
+
+fn parse(name: &str, text: &str) -> anyhow::Result<Scenario> {
+    // The model's message already names file:line:col and shows the line.
+    lockcheck_model::parse_scenario(name, text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn parse_level(name: &str) -> anyhow::Result<Level> {
+    Level::ALL
+        .into_iter()
+        .find(|l| l.as_str() == name)
+        .with_context(|| {
+            let names: Vec<_> = Level::ALL.iter().map(|l| l.as_str()).collect();
+            format!(
+                "unknown level `{name}`, expected one of: {}",
+                names.join(", ")
+            )
+        })
+}

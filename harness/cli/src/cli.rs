@@ -1,0 +1,58 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit;
+
+/// Conformance suite and contention benchmark for instance locks.
+#[derive(Debug, Parser)]
+#[command(name = "lockcheck", version, after_help = exit::TABLE)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run conformance scenarios against a lock implementation (reflock by default).
+    Run(RunArgs),
+    /// List the scenarios and what each requires.
+    List(CatalogueArgs),
+    /// Serve reflock behind the adapter protocol on stdin/stdout (started by `run`).
+    Adapter,
+}
+
+/// Which scenarios to use.
+#[derive(Debug, clap::Args)]
+pub struct CatalogueArgs {
+    /// Read scenarios from this directory instead of the built-in catalogue.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Only scenarios whose id matches this glob (repeatable).
+    #[arg(long = "scenario", value_name = "GLOB")]
+    pub scenario: Vec<String>,
+    /// Only scenarios of this level: core, crash, pause, process, shared, fs (repeatable).
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Vec<String>,
+}
+
+/// `lockcheck run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Implementation manifest (TOML); the built-in reflock adapter when absent.
+    #[arg(long = "impl", value_name = "MANIFEST")]
+    pub manifest: Option<PathBuf>,
+    /// Seed for race order and planted garbage; printed in every replay command.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write report.json into this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Which scenarios.
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}

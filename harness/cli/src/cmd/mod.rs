@@ -1,0 +1,17 @@
+//! One file per subcommand.
+
+mod adapter;
+mod list;
+mod run;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::List(args) => list::list(&args),
+        Command::Adapter => adapter::serve().map(|()| Exit::Ok),
+    }
+}

@@ -1,0 +1,105 @@
+//! Starting an adapter once to read its `hello`, before any scenario runs.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use lockcheck_protocol::{AdapterMessage, Hello, PROTOCOL_VERSION};
+
+use crate::adapter::{Adapter, Launch, Output};
+use crate::lockdir::LockDir;
+use crate::{AdapterSpec, RunOptions};
+
+/// Why an adapter could not introduce itself.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The temp directory could not be created.
+    #[error("cannot create a temporary lock directory: {0}")]
+    TempDir(#[source] std::io::Error),
+    /// The command could not be started.
+    #[error("cannot start adapter `{command}`: {source}")]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Nothing arrived in time.
+    #[error("adapter `{command}` printed no hello within {waited:?}")]
+    NoHello {
+        /// The command line.
+        command: String,
+        /// How long the runner waited.
+        waited: Duration,
+    },
+    /// Output ended before a hello.
+    #[error("adapter `{command}` exited before saying hello")]
+    Exited {
+        /// The command line.
+        command: String,
+    },
+    /// The first line was not a valid hello.
+    #[error("adapter `{command}` sent a bad hello: {message}: `{line}`")]
+    BadHello {
+        /// The command line.
+        command: String,
+        /// What was wrong.
+        message: String,
+        /// The line.
+        line: String,
+    },
+}
+
+/// Starts the adapter, reads its hello, and stops it again.
+pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError> {
+    let command = spec.command.join(" ");
+    let dir = LockDir::new(opts.temp_root.as_deref(), "probe").map_err(ProbeError::TempDir)?;
+    let (tx, rx) = mpsc::channel();
+    let launch = Launch {
+        who: 0,
+        participant: "probe",
+        lock_path: dir.lock_path(),
+        seed: opts.seed,
+    };
+    let adapter = Adapter::spawn(spec, &launch, &tx).map_err(|source| ProbeError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
+    let deadline = Instant::now() + opts.hello_timeout;
+    let result = loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait).map(|m| m.output) {
+            Ok(Output::Stderr(_)) => continue,
+            Ok(Output::Line(line)) => break parse_hello(&command, &line),
+            Ok(Output::Eof | Output::Partial(_) | Output::TooLong(_))
+            | Err(RecvTimeoutError::Disconnected) => {
+                break Err(ProbeError::Exited { command });
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                break Err(ProbeError::NoHello {
+                    command,
+                    waited: opts.hello_timeout,
+                });
+            }
+        }
+    };
+    adapter.kill_and_reap();
+    result
+}
+
+fn parse_hello(command: &str, line: &str) -> Result<Hello, ProbeError> {
+    let bad = |message: String| ProbeError::BadHello {
+        command: command.to_owned(),
+        message,
+        line: line.chars().take(200).collect(),
+    };
+    match lockcheck_protocol::parse_adapter_message(line) {
+        Ok(AdapterMessage::Hello(hello)) if hello.protocol == PROTOCOL_VERSION => Ok(hello),
+        Ok(AdapterMessage::Hello(hello)) => Err(bad(format!(
+            "protocol version {} (this runner speaks {PROTOCOL_VERSION})",
+            hello.protocol
+        ))),
+        Ok(AdapterMessage::Response(_)) => Err(bad("the first line must be a hello".to_owned())),
+        Err(e) => Err(bad(e)),
+    }
+}

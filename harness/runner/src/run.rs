@@ -1,0 +1,196 @@
+//! The runner's public entry points: run scenarios against one adapter and report progress as
+//! typed events.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use lockcheck_model::{RunResult, Scenario, ScenarioResult, Verdict};
+use lockcheck_protocol::{Hello, Recovery};
+
+use crate::execute::run_iteration;
+use crate::probe::probe;
+
+/// How to start one participant of the implementation under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSpec {
+    /// Manifest name, e.g. `reflock`.
+    pub name: String,
+    /// Program and arguments, already expanded.
+    pub command: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+/// Knobs for a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seed for everything random (race order, planted garbage).
+    pub seed: u64,
+    /// Budget for one answer on top of any timeout the request itself carries; past it the
+    /// adapter is declared hung and the iteration is `broken`.
+    pub request_timeout: Duration,
+    /// Budget for an adapter's first line.
+    pub hello_timeout: Duration,
+    /// Where lock directories are created (the system temp dir when `None`).
+    pub temp_root: Option<PathBuf>,
+    /// The command that reruns this run, without `--scenario` and `--seed`, for replay lines.
+    pub replay_base: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: 0,
+            request_timeout: Duration::from_secs(10),
+            hello_timeout: Duration::from_secs(10),
+            temp_root: None,
+            replay_base: "lockcheck run".to_owned(),
+        }
+    }
+}
+
+/// Progress of a run, for reporters. Borrowed data lives only for the callback.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// The adapter introduced itself (or could not).
+    Probed {
+        /// The hello, or why there is none.
+        hello: Result<&'a Hello, String>,
+    },
+    /// A scenario is about to start.
+    ScenarioStarted {
+        /// The scenario.
+        scenario: &'a Scenario,
+        /// 0-based position in the run.
+        index: usize,
+        /// Scenarios in the run.
+        total: usize,
+    },
+    /// A scenario finished.
+    ScenarioFinished {
+        /// Its result.
+        result: &'a ScenarioResult,
+        /// 0-based position in the run.
+        index: usize,
+        /// Scenarios in the run.
+        total: usize,
+    },
+}
+
+/// Runs `scenarios` in order against the adapter and returns every result.
+pub fn run(
+    spec: &AdapterSpec,
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    on_event: &mut dyn FnMut(RunEvent<'_>),
+) -> RunResult {
+    let started = Instant::now();
+    let probed = probe(spec, opts).map_err(|e| e.to_string());
+    on_event(RunEvent::Probed {
+        hello: probed.as_ref().map_err(Clone::clone),
+    });
+    let total = scenarios.len();
+    let mut results = Vec::with_capacity(total);
+    for (index, scenario) in scenarios.iter().enumerate() {
+        on_event(RunEvent::ScenarioStarted {
+            scenario,
+            index,
+            total,
+        });
+        let result = match &probed {
+            Ok(hello) => run_scenario(spec, scenario, hello, opts),
+            Err(message) => not_run(
+                scenario,
+                opts,
+                Verdict::Broken {
+                    reason: message.clone(),
+                },
+            ),
+        };
+        on_event(RunEvent::ScenarioFinished {
+            result: &result,
+            index,
+            total,
+        });
+        results.push(result);
+    }
+    RunResult {
+        implementation: probed.ok().map(|h| h.implementation),
+        manifest: spec.name.clone(),
+        seed: opts.seed,
+        scenarios: results,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// Runs one scenario (all its repetitions, stopping at the first that does not pass) against
+/// an adapter whose `hello` is already known.
+pub fn run_scenario(
+    spec: &AdapterSpec,
+    scenario: &Scenario,
+    hello: &Hello,
+    opts: &RunOptions,
+) -> ScenarioResult {
+    if let Some(reason) = lockcheck_model::applicability(scenario, hello) {
+        return not_run(scenario, opts, Verdict::Skip { reason });
+    }
+    let started = Instant::now();
+    let seed = scenario_seed(opts.seed, &scenario.id);
+    let recovery: Recovery = hello.recovery;
+    let mut iterations = 0;
+    let mut verdict = Verdict::Pass;
+    let mut kept = None;
+    for iteration in 0..scenario.repeat {
+        let history = run_iteration(
+            scenario,
+            spec,
+            opts,
+            recovery,
+            seed.wrapping_add(u64::from(iteration)),
+            iteration,
+        );
+        iterations += 1;
+        verdict = lockcheck_model::check(scenario, &history);
+        if verdict != Verdict::Pass {
+            kept = Some(history);
+            break;
+        }
+    }
+    ScenarioResult {
+        scenario: scenario.id.clone(),
+        level: scenario.level,
+        verdict,
+        iterations,
+        duration_ms: started.elapsed().as_millis() as u64,
+        replay: replay(opts, scenario),
+        history: kept,
+    }
+}
+
+fn not_run(scenario: &Scenario, opts: &RunOptions, verdict: Verdict) -> ScenarioResult {
+    ScenarioResult {
+        scenario: scenario.id.clone(),
+        level: scenario.level,
+        verdict,
+        iterations: 0,
+        duration_ms: 0,
+        replay: replay(opts, scenario),
+        history: None,
+    }
+}
+
+fn replay(opts: &RunOptions, scenario: &Scenario) -> String {
+    format!(
+        "{} --scenario {} --seed {}",
+        opts.replay_base, scenario.id, opts.seed
+    )
+}
+
+/// A per-scenario seed, so that replaying one scenario alone reproduces its random choices.
+fn scenario_seed(seed: u64, id: &str) -> u64 {
+    // FNV-1a over the id, mixed with the run seed.
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}

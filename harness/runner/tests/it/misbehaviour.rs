@@ -1,0 +1,156 @@
+//! Each way an adapter can misbehave gives `broken` with its reason, never a hang, a panic or
+//! a verdict on the lock.
+
+use lockcheck_model::BrokenReason;
+
+use crate::support::{HELLO, TWO_PARTY, broken_reason, run, sh};
+
+/// A shell adapter that says hello, then answers each request through `respond`, a shell
+/// snippet that sees the request id in `$id`.
+fn responder(respond: &str) -> String {
+    format!(
+        r#"echo '{HELLO}'
+while IFS= read -r line; do
+  id=$(printf '%s' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
+  {respond}
+done"#
+    )
+}
+
+#[track_caller]
+fn check(script: &str, expect: impl Fn(&BrokenReason) -> bool) {
+    check_spec(&sh(script), expect);
+}
+
+#[track_caller]
+fn check_spec(spec: &lockcheck_runner::AdapterSpec, expect: impl Fn(&BrokenReason) -> bool) {
+    let result = run(spec, TWO_PARTY);
+    let reason = broken_reason(&result);
+    assert!(expect(&reason), "unexpected broken reason: {reason:#?}");
+}
+
+#[test]
+fn garbage_instead_of_hello() {
+    check(
+        "echo 'hello world'; sleep 5",
+        |r| matches!(r, BrokenReason::BadHello { line, .. } if line == "hello world"),
+    );
+}
+
+#[test]
+fn wrong_protocol_version() {
+    let hello = HELLO.replace(r#""protocol":1"#, r#""protocol":2"#);
+    check(
+        &format!("echo '{hello}'; sleep 5"),
+        |r| matches!(r, BrokenReason::BadHello { message, .. } if message.contains("protocol version 2")),
+    );
+}
+
+#[test]
+fn silent_adapter_hangs_at_hello() {
+    check(
+        "sleep 5",
+        |r| matches!(r, BrokenReason::Hang { op, .. } if op == "hello"),
+    );
+}
+
+#[test]
+fn garbage_line_after_hello() {
+    check(
+        &responder("echo 'not json at all'"),
+        |r| matches!(r, BrokenReason::BadLine { line, .. } if line == "not json at all"),
+    );
+}
+
+#[test]
+fn partial_line_then_exit() {
+    check(
+        &responder(r#"printf '{"id":%s,"status":"o' "$id"; exit 0"#),
+        |r| matches!(r, BrokenReason::BadLine { message, .. } if message.contains("middle of a line")),
+    );
+}
+
+#[test]
+fn huge_line() {
+    check(
+        &responder("head -c 2000000 /dev/zero | tr '\\0' x; echo"),
+        |r| matches!(r, BrokenReason::LineTooLong { bytes } if *bytes > 1 << 20),
+    );
+}
+
+#[test]
+fn early_eof() {
+    check(&responder("exit 0"), |r| {
+        matches!(r, BrokenReason::EarlyExit { code: Some(0), .. })
+    });
+}
+
+#[test]
+fn crash() {
+    check(&responder("kill -SEGV $$"), |r| {
+        matches!(
+            r,
+            BrokenReason::EarlyExit {
+                signal: Some(11),
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn hang_on_request() {
+    check(
+        &responder("sleep 30"),
+        |r| matches!(r, BrokenReason::Hang { op, .. } if op == "acquire"),
+    );
+}
+
+#[test]
+fn wrong_response_id() {
+    check(
+        &responder(r#"echo '{"type":"response","id":999,"status":"ok"}'"#),
+        |r| matches!(r, BrokenReason::UnexpectedId { id: 999 }),
+    );
+}
+
+#[test]
+fn missing_program() {
+    let spec = lockcheck_runner::AdapterSpec {
+        name: "missing".to_owned(),
+        command: vec!["/nonexistent/lockcheck-adapter".to_owned()],
+        env: Vec::new(),
+    };
+    check_spec(
+        &spec,
+        |r| matches!(r, BrokenReason::SpawnFailed { message } if message.contains("/nonexistent/lockcheck-adapter")),
+    );
+}
+
+#[test]
+fn probe_reports_a_bad_hello() {
+    let error =
+        lockcheck_runner::probe(&sh("echo 'hello world'"), &crate::support::quick()).unwrap_err();
+    assert!(
+        matches!(error, lockcheck_runner::ProbeError::BadHello { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn probe_reports_silence() {
+    let error = lockcheck_runner::probe(&sh("sleep 5"), &crate::support::quick()).unwrap_err();
+    assert!(
+        matches!(error, lockcheck_runner::ProbeError::NoHello { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn probe_reports_early_exit() {
+    let error = lockcheck_runner::probe(&sh("exit 3"), &crate::support::quick()).unwrap_err();
+    assert!(
+        matches!(error, lockcheck_runner::ProbeError::Exited { .. }),
+        "{error:?}"
+    );
+}

@@ -1,0 +1,97 @@
+//! Shared helpers: scenarios from inline TOML, shell adapters, and running one scenario.
+
+use std::time::Duration;
+
+use lockcheck_model::{BrokenReason, EventKind, Scenario, ScenarioResult, Verdict};
+use lockcheck_runner::{AdapterSpec, RunOptions};
+
+/// A hello line for shell adapters.
+pub const HELLO: &str = r#"{"type":"hello","protocol":1,"implementation":{"name":"sh","version":"0","language":"sh"},"capabilities":["exclusive","try","block","timeout"],"recovery":{"kind":"kernel"}}"#;
+
+/// Two participants: a takes the lock, b tries it, a releases.
+pub const TWO_PARTY: &str = r#"
+id = "two-party"
+level = "core"
+description = "a holds, b tries, a releases, b tries"
+catches = "two holders"
+requires = ["exclusive", "try"]
+
+[[participants]]
+name = "a"
+[[participants]]
+name = "b"
+
+[[steps]]
+who = "a"
+do = "acquire"
+expect = "ok"
+
+[[steps]]
+who = "b"
+do = "acquire"
+expect = "busy"
+
+[[steps]]
+who = "a"
+do = "release"
+
+[[steps]]
+who = "b"
+do = "acquire"
+expect = "ok"
+"#;
+
+pub fn scenario(toml: &str) -> Scenario {
+    lockcheck_model::parse_scenario("test.toml", toml)
+        .unwrap_or_else(|e| panic!("bad test scenario:\n{e}"))
+}
+
+/// An adapter that runs `script` under `sh -c`.
+pub fn sh(script: &str) -> AdapterSpec {
+    AdapterSpec {
+        name: "sh".to_owned(),
+        command: vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()],
+        env: Vec::new(),
+    }
+}
+
+/// Short budgets, so hang tests take a fraction of a second.
+pub fn quick() -> RunOptions {
+    RunOptions {
+        request_timeout: Duration::from_millis(700),
+        hello_timeout: Duration::from_millis(700),
+        ..RunOptions::default()
+    }
+}
+
+/// Runs one scenario against the adapter without probing it first, so that what the adapter
+/// does inside an iteration (including its hello) is what gets judged.
+pub fn run(spec: &AdapterSpec, toml: &str) -> ScenarioResult {
+    let hello = match serde_json::from_str(HELLO).expect("HELLO is valid") {
+        lockcheck_protocol::AdapterMessage::Hello(hello) => hello,
+        other => panic!("not a hello: {other:?}"),
+    };
+    lockcheck_runner::run_scenario(spec, &scenario(toml), &hello, &quick())
+}
+
+/// The broken reason a result carries; panics with the verdict otherwise.
+#[track_caller]
+pub fn broken_reason(result: &ScenarioResult) -> BrokenReason {
+    assert!(
+        matches!(result.verdict, Verdict::Broken { .. }),
+        "expected broken, got {:#?}",
+        result.verdict
+    );
+    let history = result
+        .history
+        .as_ref()
+        .expect("broken results keep their history");
+    history
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Broken { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .expect("a broken history has a broken event")
+}
