@@ -420,6 +420,12 @@ impl<'s, 'h> Checker<'s, 'h> {
                 if a.holder == b.holder || (a.mode == Mode::Shared && b.mode == Mode::Shared) {
                     continue;
                 }
+                // max(from) < min(to), spelled out rather than left to the sort and break.
+                let start = first.from_ns.max(second.from_ns);
+                let end = [first.to_ns, second.to_ns].into_iter().flatten().min();
+                if end.is_some_and(|end| start >= end) {
+                    continue;
+                }
                 let mut evidence = vec![a.from];
                 evidence.extend(a.to);
                 evidence.push(b.from);

@@ -3,6 +3,7 @@
 mod check;
 mod history_dsl;
 mod manifest;
+mod props;
 mod scenario_errors;
 mod scenario_files;
 mod scenario_parse;
