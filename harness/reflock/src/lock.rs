@@ -171,6 +171,10 @@ impl LockFile {
     /// from another host cannot be checked and is reported as it stands.
     ///
     /// This never locks the file, so it cannot make anyone else's attempt fail.
+    ///
+    /// On Linux start times are counted in clock ticks (usually 10 ms), so only a pid reused
+    /// within the tick in which the recorded holder started could pass for it; a pid cannot be
+    /// reused before its first owner has exited, which makes that practically impossible.
     pub fn holder(&self) -> Result<Option<Holder>, Error> {
         let file = match Handle::open_existing(&self.path) {
             Ok(file) => file,
