@@ -1,0 +1,84 @@
+//! `lockcheck run` and `lockcheck list` end to end.
+
+use crate::assert_redacted_snapshot;
+use crate::support::{lockcheck, noop_manifest};
+
+#[test]
+fn list_shows_every_scenario_and_its_requirements() {
+    let output = lockcheck().arg("list").output().expect("runs");
+    assert!(output.status.success());
+    insta::assert_snapshot!("list", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn reflock_passes_exclusive_basic() {
+    let output = lockcheck()
+        .args(["run", "--scenario", "exclusive-basic"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_redacted_snapshot!("run_pass", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn a_lock_that_locks_nothing_fails_with_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noop_manifest(dir.path());
+    let output = lockcheck()
+        .args([
+            "run",
+            "--impl",
+            manifest.to_str().unwrap(),
+            "--scenario",
+            "exclusive-basic",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(100),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_redacted_snapshot!("run_fail", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn report_json_has_a_version_and_every_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lockcheck()
+        .args([
+            "run",
+            "--level",
+            "core",
+            "--scenario",
+            "*-basic",
+            "--scenario",
+            "try-*",
+            "--report",
+        ])
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let text = std::fs::read_to_string(dir.path().join("out/report.json")).expect("report written");
+    let doc = lockcheck_report::from_json(&text).expect("report reads back");
+    assert_eq!(doc.report_version, lockcheck_report::REPORT_VERSION);
+    let ids: Vec<_> = doc
+        .run
+        .scenarios
+        .iter()
+        .map(|s| s.scenario.as_str())
+        .collect();
+    assert_eq!(ids, ["exclusive-basic", "try-does-not-block"]);
+}

@@ -1,0 +1,55 @@
+//! Running the binary and redacting what varies between runs.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// `lockcheck` with colour off and a clean environment for the options it reads.
+pub fn lockcheck() -> Command {
+    let mut cmd = Command::cargo_bin("lockcheck").expect("binary is built");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Redacts durations, pids, temp paths and the version, so snapshots are stable.
+#[macro_export]
+macro_rules! assert_redacted_snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({filters => vec![
+            (r" *\+\d+\.\d+ms", " +<time>"),
+            (r" +\d+(\.\d+)? ?ms\b", " <duration>"),
+            (r"(/tmp|/var/folders)/[^\s:`'\x22]+", "<tmp>"),
+            (r"\bpid \d+", "pid <pid>"),
+            (r#""pid":\d+"#, r#""pid":<pid>"#),
+            (r"lockcheck \d+\.\d+\.\d+", "lockcheck <version>"),
+            (r"reflock \d+\.\d+\.\d+", "reflock <version>"),
+        ]}, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("temp dir is writable");
+    path
+}
+
+/// A manifest for a shell adapter that grants every acquire: a lock that locks nothing.
+pub fn noop_manifest(dir: &Path) -> std::path::PathBuf {
+    let script = r#"echo '{"type":"hello","protocol":1,"implementation":{"name":"noop","version":"0","language":"sh"},"capabilities":["exclusive","try","block","timeout"],"recovery":{"kind":"kernel"}}'
+while IFS= read -r line; do
+  id=$(printf '%s' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
+  echo "{\"type\":\"response\",\"id\":$id,\"status\":\"ok\"}"
+done"#;
+    let manifest = format!(
+        "name = \"noop\"\ncommand = [\"sh\", \"-c\", {}]\n",
+        toml_string(script)
+    );
+    write(dir, "noop.toml", &manifest)
+}
+
+fn toml_string(s: &str) -> String {
+    format!("'''\n{s}'''")
+}
