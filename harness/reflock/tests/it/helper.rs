@@ -235,7 +235,7 @@ extern "C" fn on_usr1(_: libc::c_int) {
     unsafe { libc::write(1, line.as_ptr().cast(), line.len()) };
 }
 
-/// Orders: `ping`, `pid`, `acquire ex|sh try|block|MILLIS`, `release`, `holder`,
+/// Orders: `ping`, `pid`, `tid`, `acquire ex|sh try|block|MILLIS`, `release`, `holder`,
 /// `spawn-sleep`, `install-usr1`.
 fn serve(lock: &Path) {
     let file = LockFile::new(lock);
@@ -247,6 +247,9 @@ fn serve(lock: &Path) {
         match words.as_slice() {
             ["ping"] => say("pong"),
             ["pid"] => say(&std::process::id().to_string()),
+            // The thread that runs the orders (and so blocks in acquire).
+            #[cfg(target_os = "linux")]
+            ["tid"] => say(&rustix::thread::gettid().as_raw_nonzero().to_string()),
             ["acquire", access, wait] => {
                 let result = file.acquire(parse_access(access), parse_wait(wait));
                 say(&outcome(&result));

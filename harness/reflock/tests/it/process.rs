@@ -188,16 +188,18 @@ fn multi_process_signal_during_blocking_wait_does_not_end_it() {
     let guard = LockFile::new(&path).try_exclusive().unwrap();
     let mut waiter = Helper::serve(&path);
     assert_eq!(waiter.ask("install-usr1"), "installed");
+    let tid: libc::pid_t = waiter.ask("tid").parse().unwrap();
     waiter.send("acquire ex block");
     let pid = waiter.pid();
     wait_until("the waiter blocks in flock", REPLY_DEADLINE, || {
         crate::helper::blocked_in_lock(pid)
     });
-    // SIGUSR1's handler has no SA_RESTART, so flock returns EINTR inside acquire.
-    let sent = std::process::Command::new("kill")
-        .args(["-USR1", &pid.to_string()])
-        .status();
-    assert!(sent.unwrap().success());
+    // SIGUSR1's handler has no SA_RESTART, so flock returns EINTR inside acquire. The signal
+    // goes to the blocked thread itself: sent to the process, the kernel could hand it to
+    // any other thread of the helper, and flock would never see it.
+    // SAFETY: tgkill with plain integer arguments.
+    let sent = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGUSR1) };
+    assert_eq!(sent, 0);
     assert_eq!(waiter.reply(), "signalled");
     wait_until("the waiter blocks again", REPLY_DEADLINE, || {
         crate::helper::blocked_in_lock(pid)
