@@ -9,6 +9,9 @@ use crate::transcript::{millis, transcript};
 
 /// Most transcript lines shown per finding; the JSON report has the whole history.
 const MAX_EVIDENCE_LINES: usize = 12;
+/// Findings shown per failed scenario; a lock that locks nothing yields dozens, and the first
+/// few say all a terminal reader needs. The JSON report has every one.
+const MAX_FINDINGS_SHOWN: usize = 3;
 /// Transcript lines shown from the end of a broken scenario's history.
 const BROKEN_TAIL_LINES: usize = 6;
 
@@ -96,7 +99,8 @@ pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
 }
 
 fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding], paint: Paint) {
-    for finding in findings {
+    let hidden_findings = findings.len().saturating_sub(MAX_FINDINGS_SHOWN);
+    for finding in &findings[..findings.len() - hidden_findings] {
         let step = finding
             .step
             .map(|s| format!(" at step {s}"))
@@ -129,6 +133,13 @@ fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding
                 plural(hidden, "event")
             );
         }
+    }
+    if hidden_findings > 0 {
+        let _ = writeln!(
+            out,
+            "{INDENT}... and {} (every finding is in report.json)",
+            plural(hidden_findings, "more finding")
+        );
     }
     replay(out, scenario, paint);
 }

@@ -103,3 +103,28 @@ fn long_evidence_is_cut() {
     assert_eq!(text.matches("a -> ").count(), 12, "{text}");
     assert!(text.contains("... 8 events not shown"), "{text}");
 }
+
+/// A scenario with many findings shows the first few and says how many more there are.
+#[test]
+fn many_findings_are_cut() {
+    let mut run = fixture::run();
+    run.scenarios.retain(|s| s.scenario == "race-50");
+    let finding = |i: usize| Finding {
+        kind: FindingKind::Victim {
+            detail: format!("change {i}"),
+        },
+        step: None,
+        summary: format!("finding number {i}"),
+        evidence: Vec::new(),
+    };
+    run.scenarios[0].verdict = Verdict::Fail {
+        findings: (0..7).map(finding).collect(),
+    };
+    let text = plain(&run);
+    assert!(text.contains("finding number 2"), "{text}");
+    assert!(!text.contains("finding number 3"), "{text}");
+    assert!(
+        text.contains("... and 4 more findings (every finding is in report.json)"),
+        "{text}"
+    );
+}
