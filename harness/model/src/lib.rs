@@ -5,6 +5,7 @@
 //! a process; callers hand it text and histories, and it hands back values.
 
 mod check;
+mod expectations;
 mod history;
 mod manifest;
 mod parse;
@@ -18,6 +19,7 @@ pub use check::{
     MAX_FINDINGS_PER_KIND, applicability, check, describe_broken, merge, op_name, render_expect,
     render_response, resolve_wait, sleep_ms,
 };
+pub use expectations::{Expectation, Expectations, parse_expectations};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation};
 pub use manifest::{Manifest, Placeholders, parse_manifest};
 pub use parse::{ACTION_NAMES, parse_scenario};

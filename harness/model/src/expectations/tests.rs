@@ -1,0 +1,153 @@
+//! Expectations files: reading, lookup, round trip, and every error.
+
+use super::{Expectation, Expectations, parse_expectations};
+
+const FILE: &str = "fixtures/expectations/x.toml";
+
+#[track_caller]
+fn parse(text: &str) -> Expectations {
+    parse_expectations(FILE, text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Parses `toml`, which must fail, and snapshots the rendered error under `name`.
+#[track_caller]
+fn check_err(name: &str, toml: &str) {
+    match parse_expectations(FILE, toml) {
+        Ok(e) => panic!("expected an error for {name}, got {e:#?}"),
+        Err(err) => insta::assert_snapshot!(name, err.to_string()),
+    }
+}
+
+#[test]
+fn an_empty_file_expects_nothing() {
+    assert_eq!(parse(""), Expectations::default());
+    assert_eq!(parse("# nothing fails\n").get("touch-fd"), None);
+}
+
+#[test]
+fn entries_are_read_in_order_and_found_by_scenario() {
+    let e = parse(
+        r#"[[fail]]
+scenario = "touch-fd"
+reason = "  fcntl locks drop on any close  "
+link = "https://example.org/issues/1"
+
+[[fail]]
+scenario = "pause-holder"
+reason = "mtime lease"
+"#,
+    );
+    assert_eq!(
+        e.entries,
+        [
+            Expectation {
+                scenario: "touch-fd".into(),
+                reason: "fcntl locks drop on any close".into(),
+                link: Some("https://example.org/issues/1".into()),
+            },
+            Expectation {
+                scenario: "pause-holder".into(),
+                reason: "mtime lease".into(),
+                link: None,
+            },
+        ]
+    );
+    assert_eq!(
+        e.get("pause-holder").map(|x| x.reason.as_str()),
+        Some("mtime lease")
+    );
+    assert_eq!(e.get("exclusive-basic"), None);
+}
+
+#[test]
+fn to_toml_reads_back_the_same_entries() {
+    let e = Expectations {
+        entries: vec![
+            Expectation {
+                scenario: "a".into(),
+                reason: "says \"no\" \\ twice".into(),
+                link: None,
+            },
+            Expectation {
+                scenario: "b".into(),
+                reason: "FIXME: explain".into(),
+                link: Some("https://example.org/x".into()),
+            },
+        ],
+    };
+    assert_eq!(parse(&e.to_toml()), e);
+}
+
+#[test]
+fn expectations_duplicate_scenario() {
+    check_err(
+        "expectations_duplicate_scenario",
+        "[[fail]]\nscenario = \"churn\"\nreason = \"a\"\n\n[[fail]]\nscenario = \"churn\"\nreason = \"b\"\n",
+    );
+}
+
+#[test]
+fn expectations_missing_reason() {
+    check_err(
+        "expectations_missing_reason",
+        "[[fail]]\nscenario = \"churn\"\n",
+    );
+}
+
+#[test]
+fn expectations_empty_reason() {
+    check_err(
+        "expectations_empty_reason",
+        "[[fail]]\nscenario = \"churn\"\nreason = \"  \"\n",
+    );
+}
+
+#[test]
+fn expectations_multiline_reason() {
+    check_err(
+        "expectations_multiline_reason",
+        "[[fail]]\nscenario = \"churn\"\nreason = \"\"\"\none\ntwo\"\"\"\n",
+    );
+}
+
+#[test]
+fn expectations_missing_scenario() {
+    check_err(
+        "expectations_missing_scenario",
+        "[[fail]]\nreason = \"x\"\n",
+    );
+}
+
+#[test]
+fn expectations_unknown_top_key() {
+    check_err(
+        "expectations_unknown_top_key",
+        "[[fails]]\nscenario = \"x\"\n",
+    );
+}
+
+#[test]
+fn expectations_unknown_entry_key() {
+    check_err(
+        "expectations_unknown_entry_key",
+        "[[fail]]\nscenario = \"x\"\nreason = \"y\"\nlinks = \"https://example.org\"\n",
+    );
+}
+
+#[test]
+fn expectations_bad_link() {
+    check_err(
+        "expectations_bad_link",
+        "[[fail]]\nscenario = \"x\"\nreason = \"y\"\nlink = \"issue 12\"\n",
+    );
+}
+
+#[test]
+fn expectations_fail_not_tables() {
+    check_err("expectations_fail_not_tables", "fail = [\"churn\"]\n");
+}
+
+#[test]
+fn expectations_invalid_toml() {
+    check_err("expectations_invalid_toml", "[[fail]\nscenario = \"x\"\n");
+}
