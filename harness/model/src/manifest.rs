@@ -1,5 +1,7 @@
 //! Implementation manifests (`fixtures/impls/NAME.toml`): how to start an implementation's
-//! adapter, how to set it up once, and where its expected results live.
+//! adapter, how to set it up once, and where its expected results live. Known-broken mutants
+//! (`fixtures/mutants/NAME.toml`) use the same format plus `must_fail`, the scenarios that
+//! must catch them.
 
 use serde::Serialize;
 use toml::de::DeValue;
@@ -7,7 +9,14 @@ use toml::de::DeValue;
 use crate::source::ManifestError;
 use crate::toml_read::{Doc, Result, Table, article, one_of};
 
-const KEYS: &[&str] = &["name", "description", "command", "setup", "expectations"];
+const KEYS: &[&str] = &[
+    "name",
+    "description",
+    "command",
+    "setup",
+    "expectations",
+    "must_fail",
+];
 
 /// The placeholders an argument may contain.
 const PLACEHOLDERS: &[&str] = &["{lockcheck}", "{root}", "{target}"];
@@ -25,6 +34,9 @@ pub struct Manifest {
     pub setup: Vec<Vec<String>>,
     /// Path of the expectations file, relative to the repository root.
     pub expectations: Option<String>,
+    /// Ids of the scenarios that must fail against this implementation: set for the
+    /// deliberately broken locks in `fixtures/mutants/`, empty for real implementations.
+    pub must_fail: Vec<String>,
 }
 
 /// Values for the placeholders in manifest commands.
@@ -107,13 +119,54 @@ pub fn parse_manifest(file_name: &str, text: &str) -> std::result::Result<Manife
         .str("expectations", "a path relative to the repository root")?
         .map(|(s, _)| s.to_owned());
 
+    let must_fail = scenario_ids(&top, "must_fail")?;
+
     Ok(Manifest {
         name: name.to_owned(),
         description,
         command,
         setup,
         expectations,
+        must_fail,
     })
+}
+
+/// An optional array of distinct kebab-case scenario ids.
+fn scenario_ids(top: &Table<'_, '_>, key: &str) -> Result<Vec<String>> {
+    let expected = "an array of scenario ids, such as `[\"stale-race-50\"]`";
+    let Some(items) = top.strings(key, expected, false)? else {
+        return Ok(Vec::new());
+    };
+    let mut ids: Vec<String> = Vec::with_capacity(items.len());
+    for (id, span) in items {
+        if !is_kebab(id) {
+            return Err(top.doc.err(
+                span,
+                format!("`{id}` is not a valid scenario id"),
+                "kebab-case: lowercase letters and digits separated by single dashes, such as `stale-race-50`",
+            ));
+        }
+        if ids.iter().any(|seen| seen == id) {
+            return Err(top.doc.err(
+                span,
+                format!("scenario `{id}` is listed twice in `{key}`"),
+                "each scenario id once",
+            ));
+        }
+        ids.push(id.to_owned());
+    }
+    Ok(ids)
+}
+
+/// The scenario id rule (same as scenario files): `exclusive-basic`, `race-50`.
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }
 
 /// A non-empty array of strings whose first item is non-empty and whose placeholders are known.

@@ -146,3 +146,48 @@ fn setup_not_an_array_of_commands() {
 fn invalid_toml() {
     check_err("manifest_invalid_toml", "name = \"x\"\ncommand = [\"x\"\n");
 }
+
+#[test]
+fn must_fail_defaults_to_empty_and_is_read_in_order() {
+    assert!(
+        parse("name = \"x\"\ncommand = [\"x\"]\n")
+            .must_fail
+            .is_empty()
+    );
+    let m = parse(
+        "name = \"no-op\"\ncommand = [\"{target}/debug/lockcheck-mutant\", \"no-op\"]\nmust_fail = [\"exclusive-basic\", \"race-50\"]\n",
+    );
+    assert_eq!(m.must_fail, ["exclusive-basic", "race-50"]);
+}
+
+#[test]
+fn must_fail_not_an_array() {
+    check_err(
+        "manifest_must_fail_not_an_array",
+        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = \"race-50\"\n",
+    );
+}
+
+#[test]
+fn must_fail_item_not_a_string() {
+    check_err(
+        "manifest_must_fail_item_not_a_string",
+        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = [\"race-50\", 7]\n",
+    );
+}
+
+#[test]
+fn must_fail_id_not_kebab_case() {
+    check_err(
+        "manifest_must_fail_id_not_kebab_case",
+        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = [\"race-50\", \"Stale_Race\"]\n",
+    );
+}
+
+#[test]
+fn must_fail_id_twice() {
+    check_err(
+        "manifest_must_fail_id_twice",
+        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = [\"race-50\", \"churn\", \"race-50\"]\n",
+    );
+}
