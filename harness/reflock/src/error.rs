@@ -41,6 +41,8 @@ pub enum ErrorKind {
 /// Why something at the lock path is not a file reflock will lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NotRegular {
+    /// (Windows reports every reparse point as `ReparsePoint`.)
+    #[cfg_attr(windows, allow(dead_code))]
     Symlink,
     Directory,
     /// FIFO, socket, or device.
