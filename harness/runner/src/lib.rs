@@ -9,6 +9,7 @@ mod execute;
 mod lockdir;
 mod probe;
 mod run;
+mod setup;
 
 #[cfg(unix)]
 #[path = "sys/unix.rs"]
@@ -19,3 +20,4 @@ mod sys;
 
 pub use probe::{ProbeError, probe};
 pub use run::{AdapterSpec, RunEvent, RunOptions, run, run_scenario};
+pub use setup::{PrepareEnv, Prepared, SetupError, prepare};
