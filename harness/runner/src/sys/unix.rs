@@ -137,7 +137,7 @@ fn send_watchdog(op: u32, leader: u32) -> io::Result<()> {
 }
 
 fn start_watchdog() -> io::Result<OwnedFd> {
-    let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let (read_end, write_end) = cloexec_pipe()?;
     // SAFETY: after fork, the child runs only `watchdog_main`, which makes async-signal-safe
     // syscalls on stack buffers and never returns.
     match unsafe { libc::fork() } {
@@ -145,6 +145,24 @@ fn start_watchdog() -> io::Result<OwnedFd> {
         0 => watchdog_main(read_end.as_raw_fd()),
         _ => Ok(write_end),
     }
+}
+
+/// A pipe whose ends are not inherited across exec.
+#[cfg(not(target_vendor = "apple"))]
+fn cloexec_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
+}
+
+/// macOS has no pipe2(2), so the flag is set right after creation. A process that another
+/// thread spawns in that window inherits the write end, and the watchdog then sees the runner
+/// die only once that process has exited too.
+#[cfg(target_vendor = "apple")]
+fn cloexec_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let (read_end, write_end) = rustix::pipe::pipe()?;
+    for fd in [&read_end, &write_end] {
+        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+    }
+    Ok((read_end, write_end))
 }
 
 fn watchdog_main(read_fd: i32) -> ! {

@@ -1,14 +1,51 @@
-//! Windows process control. Thin for now: crash is TerminateProcess; pause/resume and the Job
-//! object that reaps process trees are the platform issue's work and answer `Unsupported`.
+//! Windows process control: a Job object per participant, TerminateProcess for crashes, and
+//! pause by suspending every thread.
+//!
+//! - Every participant starts suspended (`CREATE_SUSPENDED`), is put in its own Job object
+//!   with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`, and only then resumed, so that no child it
+//!   starts can escape the job. The runner holds the only job handles: when it exits, however
+//!   it exits, the kernel closes them and terminates everything in the jobs. This takes the
+//!   place of Unix process groups plus the watchdog.
+//! - Crash is `TerminateProcess` on the participant; the end of an iteration is
+//!   `TerminateJobObject`, which also reaches the participant's children.
+//! - Windows has no SIGSTOP. Pause suspends every thread of the process with `SuspendThread`,
+//!   found with a Toolhelp32 thread snapshot taken again until no new thread shows up (a
+//!   thread may start another before it is suspended). Resume calls `ResumeThread` on exactly
+//!   the threads pause suspended. `SuspendThread` is asynchronous: a thread stops at its next
+//!   kernel transition, which is immediate for practical purposes but not awaited here.
+//! - There is no SIGTERM either: a graceful stop is also `TerminateProcess`.
 
+use std::collections::HashMap;
 use std::io;
+use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::process::CommandExt;
 use std::process::{Command, ExitStatus};
+use std::sync::Mutex;
 
-use windows_sys::Win32::Foundation::CloseHandle;
-use windows_sys::Win32::System::Threading::{OpenProcess, PROCESS_TERMINATE, TerminateProcess};
+use windows_sys::Win32::Foundation::{
+    ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER, HANDLE, INVALID_HANDLE_VALUE,
+};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, TH32CS_SNAPTHREAD, THREADENTRY32, Thread32First, Thread32Next,
+};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, TerminateJobObject,
+};
+use windows_sys::Win32::System::Threading::{
+    CREATE_NEW_PROCESS_GROUP, CREATE_SUSPENDED, OpenProcess, OpenThread, PROCESS_SET_QUOTA,
+    PROCESS_TERMINATE, ResumeThread, SuspendThread, THREAD_SUSPEND_RESUME, TerminateProcess,
+};
 
-/// Nothing to configure yet; see the module docs.
-pub(crate) fn configure(_cmd: &mut Command) {}
+/// Exit code given to terminated participants.
+const KILLED: u32 = 1;
+
+/// Starts the participant suspended, in a process group of its own; `guard_group` must follow
+/// the spawn, since it is what lets the process run.
+pub(crate) fn configure(cmd: &mut Command) {
+    cmd.creation_flags(CREATE_SUSPENDED | CREATE_NEW_PROCESS_GROUP);
+}
 
 /// Process-level faults the runner can inject.
 #[derive(Debug, Clone, Copy)]
@@ -19,42 +56,155 @@ pub(crate) enum Sig {
     Term,
 }
 
-/// Kill maps to TerminateProcess; there is no SIGTERM, SIGSTOP or SIGCONT on Windows.
+/// Per participant (by leader pid): its job, and the threads a pause suspended.
+#[derive(Default)]
+struct Tracked {
+    jobs: HashMap<u32, OwnedHandle>,
+    paused: HashMap<u32, Vec<OwnedHandle>>,
+}
+
+static TRACKED: Mutex<Option<Tracked>> = Mutex::new(None);
+
+fn with_tracked<T>(f: impl FnOnce(&mut Tracked) -> T) -> T {
+    let mut guard = TRACKED.lock().unwrap_or_else(|e| e.into_inner());
+    f(guard.get_or_insert_with(Tracked::default))
+}
+
+fn owned(raw: HANDLE) -> io::Result<OwnedHandle> {
+    if raw.is_null() || raw == INVALID_HANDLE_VALUE {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a valid handle just returned to us, owned by nobody else.
+    Ok(unsafe { OwnedHandle::from_raw_handle(raw) })
+}
+
+fn open_process(pid: u32, access: u32) -> io::Result<OwnedHandle> {
+    // SAFETY: plain call; the result is checked by `owned`.
+    owned(unsafe { OpenProcess(access, 0, pid) })
+}
+
+/// Crash and graceful stop are TerminateProcess; pause and resume act on every thread.
 pub(crate) fn signal(pid: u32, sig: Sig) -> io::Result<()> {
     match sig {
         Sig::Kill | Sig::Term => terminate(pid),
-        Sig::Stop | Sig::Cont => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "pausing a process is not implemented on Windows yet",
-        )),
+        Sig::Stop => suspend(pid),
+        Sig::Cont => resume(pid),
     }
 }
 
 fn terminate(pid: u32) -> io::Result<()> {
-    // SAFETY: plain Win32 calls on a handle we own and close.
-    unsafe {
-        let handle = OpenProcess(PROCESS_TERMINATE, 0, pid);
-        if handle.is_null() {
-            return Err(io::Error::last_os_error());
+    let process = open_process(pid, PROCESS_TERMINATE)?;
+    // SAFETY: a process handle opened with PROCESS_TERMINATE.
+    if unsafe { TerminateProcess(process.as_raw_handle(), KILLED) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The ids of the threads of process `pid` right now.
+fn threads_of(pid: u32) -> io::Result<Vec<u32>> {
+    // SAFETY: plain call; the result is checked by `owned`.
+    let snapshot = owned(unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) })?;
+    let mut entry = THREADENTRY32 {
+        dwSize: size_of::<THREADENTRY32>() as u32,
+        ..THREADENTRY32::default()
+    };
+    let mut ids = Vec::new();
+    // SAFETY: `entry` is a THREADENTRY32 with its size set, as both calls require.
+    let mut more = unsafe { Thread32First(snapshot.as_raw_handle(), &mut entry) } != 0;
+    while more {
+        if entry.th32OwnerProcessID == pid {
+            ids.push(entry.th32ThreadID);
         }
-        let ok = TerminateProcess(handle, 1);
-        let err = io::Error::last_os_error();
-        CloseHandle(handle);
-        if ok == 0 { Err(err) } else { Ok(()) }
+        // SAFETY: as above.
+        more = unsafe { Thread32Next(snapshot.as_raw_handle(), &mut entry) } != 0;
+    }
+    Ok(ids)
+}
+
+/// Suspends every thread of `pid`, taking snapshots until one shows no thread left running.
+fn suspend(pid: u32) -> io::Result<()> {
+    let mut done: Vec<(u32, OwnedHandle)> = Vec::new();
+    let outcome = (|| {
+        loop {
+            let fresh: Vec<u32> = threads_of(pid)?
+                .into_iter()
+                .filter(|id| done.iter().all(|(d, _)| d != id))
+                .collect();
+            if fresh.is_empty() {
+                break;
+            }
+            for id in fresh {
+                // SAFETY: plain call; the result is checked below.
+                let raw = unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, id) };
+                // A thread that exited since the snapshot cannot be opened: nothing to pause.
+                let Ok(thread) = owned(raw) else { continue };
+                // SAFETY: a thread handle with THREAD_SUSPEND_RESUME.
+                if unsafe { SuspendThread(thread.as_raw_handle()) } == u32::MAX {
+                    continue;
+                }
+                done.push((id, thread));
+            }
+        }
+        if done.is_empty() {
+            return Err(io::Error::other(format!(
+                "process {pid} has no thread to suspend"
+            )));
+        }
+        Ok(())
+    })();
+    let handles: Vec<OwnedHandle> = done.into_iter().map(|(_, h)| h).collect();
+    if let Err(e) = outcome {
+        resume_all(&handles);
+        return Err(e);
+    }
+    with_tracked(|t| t.paused.entry(pid).or_default().extend(handles));
+    Ok(())
+}
+
+fn resume_all(threads: &[OwnedHandle]) {
+    for thread in threads {
+        // SAFETY: a thread handle with THREAD_SUSPEND_RESUME that we suspended once.
+        unsafe { ResumeThread(thread.as_raw_handle()) };
     }
 }
 
-/// Without a Job object only the participant itself can be terminated.
+/// Resumes the threads `suspend` paused; resuming a process that is not paused does nothing.
+fn resume(pid: u32) -> io::Result<()> {
+    let threads = with_tracked(|t| t.paused.remove(&pid)).unwrap_or_default();
+    resume_all(&threads);
+    Ok(())
+}
+
+/// Terminates everything in the participant's job, or the participant alone if it has none.
+/// A process that is already gone is fine.
 pub(crate) fn kill_tree(leader: u32) -> io::Result<()> {
-    match terminate(leader) {
-        Ok(()) => Ok(()),
-        // Already gone.
-        Err(e) if e.raw_os_error() == Some(87) => Ok(()),
-        Err(e) => Err(e),
+    resume(leader)?;
+    let terminated = with_tracked(|t| {
+        t.jobs.get(&leader).map(|job| {
+            // SAFETY: a job handle created by `guard_group`.
+            unsafe { TerminateJobObject(job.as_raw_handle(), KILLED) != 0 }
+        })
+    });
+    match terminated {
+        Some(true) => Ok(()),
+        Some(false) => Err(io::Error::last_os_error()),
+        None => match terminate(leader) {
+            Err(e)
+                if matches!(
+                    e.raw_os_error().map(|c| c as u32),
+                    Some(ERROR_INVALID_PARAMETER | ERROR_ACCESS_DENIED)
+                ) =>
+            {
+                Ok(())
+            }
+            other => other,
+        },
     }
 }
 
-/// Pause is unsupported (see `signal`), so there is nothing to wait for.
+/// Suspension is requested by the time `signal` returns (see the module docs), so there is
+/// nothing further to wait for.
 pub(crate) fn wait_stopped(_pid: u32) -> io::Result<()> {
     Ok(())
 }
@@ -72,12 +222,48 @@ pub(crate) fn dead_pid() -> io::Result<u32> {
     Ok(pid)
 }
 
-/// No watchdog yet on Windows; a Job object will take its place.
-pub(crate) fn guard_group(_leader: u32) -> io::Result<()> {
+/// Puts the freshly spawned, still suspended participant in a new kill-on-close Job object,
+/// then lets it run. Until this returns the process has run no code of its own.
+pub(crate) fn guard_group(leader: u32) -> io::Result<()> {
+    // SAFETY: null attributes and name: an unnamed job with a default security descriptor,
+    // whose handle is not inherited.
+    let job = owned(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) })?;
+    let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    // SAFETY: `limits` is the structure this information class expects, with its exact size.
+    let set = unsafe {
+        SetInformationJobObject(
+            job.as_raw_handle(),
+            JobObjectExtendedLimitInformation,
+            (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
+            size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        )
+    };
+    if set == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let process = open_process(leader, PROCESS_SET_QUOTA | PROCESS_TERMINATE)?;
+    // SAFETY: both handles are valid and have the access rights the call needs.
+    if unsafe { AssignProcessToJobObject(job.as_raw_handle(), process.as_raw_handle()) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    with_tracked(|t| t.jobs.insert(leader, job));
+    // The process was created suspended: its only thread has a suspend count of one.
+    for id in threads_of(leader)? {
+        // SAFETY: plain call; the result is checked by `owned`.
+        let thread = owned(unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, id) })?;
+        // SAFETY: a thread handle with THREAD_SUSPEND_RESUME.
+        if unsafe { ResumeThread(thread.as_raw_handle()) } == u32::MAX {
+            return Err(io::Error::last_os_error());
+        }
+    }
     Ok(())
 }
 
-/// See `guard_group`.
-pub(crate) fn forget_group(_leader: u32) -> io::Result<()> {
+/// Closes the participant's job, which terminates anything still in it.
+pub(crate) fn forget_group(leader: u32) -> io::Result<()> {
+    let (job, paused) = with_tracked(|t| (t.jobs.remove(&leader), t.paused.remove(&leader)));
+    resume_all(&paused.unwrap_or_default());
+    drop(job);
     Ok(())
 }
