@@ -388,15 +388,14 @@ pub(crate) fn process_start(pid: u32) -> Option<u64> {
     let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
     let mut code = 0u32;
     // SAFETY: `process` is a valid process handle; the out-pointers are locals.
-    let start = unsafe {
+    unsafe {
         let alive = GetExitCodeProcess(process, &mut code) != 0 && code == STILL_ACTIVE as u32;
         let timed =
             GetProcessTimes(process, &mut created, &mut exited, &mut kernel, &mut user) != 0;
         CloseHandle(process);
         (alive && timed)
             .then(|| (u64::from(created.dwHighDateTime) << 32) | u64::from(created.dwLowDateTime))
-    };
-    start
+    }
 }
 
 /// This process's identity, computed once.

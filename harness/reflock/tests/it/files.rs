@@ -1,9 +1,8 @@
 //! What reflock does with the file at the lock path.
 
 use reflock::{ErrorKind, LockFile};
-use std::path::Path;
-
-fn snapshot(path: &Path) -> (Vec<u8>, std::fs::Metadata) {
+#[cfg(unix)]
+fn snapshot(path: &std::path::Path) -> (Vec<u8>, std::fs::Metadata) {
     (
         std::fs::read(path).unwrap(),
         std::fs::metadata(path).unwrap(),
@@ -130,7 +129,7 @@ fn umask() -> u32 {
 fn created_file_is_private_by_default_and_takes_a_custom_mode() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let mode_of = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
 
     let default = dir.path().join("default.lock");
     drop(LockFile::new(&default).try_exclusive().unwrap());

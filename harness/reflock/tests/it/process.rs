@@ -213,6 +213,7 @@ fn multi_process_signal_during_blocking_wait_does_not_end_it() {
 
 /// Writes a record that claims `pid` holds the lock, with the given start time, and this
 /// machine's host and boot (so nothing but the pid check can reject it).
+#[cfg(unix)]
 fn plant_record(path: &std::path::Path, template: &str, pid: u32, start: &str) {
     let mut out = String::new();
     for line in template.lines() {
@@ -227,6 +228,7 @@ fn plant_record(path: &std::path::Path, template: &str, pid: u32, start: &str) {
     std::fs::write(path, out).unwrap();
 }
 
+#[cfg(unix)]
 fn start_of(record: &str) -> &str {
     record
         .lines()
