@@ -8,7 +8,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use lockcheck_model::{RunResult, Verdict};
 use lockcheck_report::TerminalOptions;
-use lockcheck_runner::{AdapterSpec, RunEvent, RunOptions};
+use lockcheck_runner::{AdapterSpec, PrepareEnv, Prepared, RunEvent, RunOptions};
 
 use crate::catalogue;
 use crate::cli::RunArgs;
@@ -66,23 +66,38 @@ fn builtin_spec() -> anyhow::Result<AdapterSpec> {
     })
 }
 
+/// Reads a manifest and runs its `setup` (once, cached under `{target}/lockcheck-setup/`).
+/// A missing toolchain or a failed set-up ends the run with a message, before any scenario.
 fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
     let text = fs::read_to_string(path)
         .with_context(|| format!("cannot read manifest {}", path.display()))?;
     let manifest = lockcheck_model::parse_manifest(&path.display().to_string(), &text)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let exe = env::current_exe().context("cannot find the lockcheck binary")?;
-    let root = project_root(path);
+    // Placeholders expand to absolute paths: adapters run from the runner's directory.
+    let absolute = fs::canonicalize(path)
+        .with_context(|| format!("cannot resolve manifest path {}", path.display()))?;
+    let root = project_root(&absolute);
+    let target = root.join("target");
     let vars = lockcheck_model::Placeholders {
         lockcheck: exe.display().to_string(),
         root: root.display().to_string(),
-        target: root.join("target").display().to_string(),
+        target: target.display().to_string(),
     };
-    Ok(AdapterSpec {
-        name: manifest.name.clone(),
-        command: manifest.expand(&vars),
-        env: Vec::new(),
-    })
+    if !manifest.setup.is_empty() && std::io::stderr().is_terminal() {
+        // Progress, not output: a first set-up can take a while (venvs, npm, cargo).
+        let _ = writeln!(std::io::stderr(), "preparing `{}`...", manifest.name);
+    }
+    match lockcheck_runner::prepare(&manifest, &vars, &PrepareEnv::under_target(&target)) {
+        Prepared::Ready(spec) => Ok(spec),
+        Prepared::Unavailable { reason } => Err(anyhow::anyhow!(
+            "cannot test `{}` on this machine: {reason}\n  help: install it, or leave `{}` out \
+             (`lockcheck matrix` and the test suite report it as skipped)",
+            manifest.name,
+            path.display()
+        )),
+        Prepared::Failed(error) => Err(error.into()),
+    }
 }
 
 /// `{root}` in a manifest: the nearest ancestor of the manifest that has a `fixtures/`
