@@ -1,6 +1,10 @@
 //! Windows: `LockFileEx` on one byte far beyond the holder record, through a handle opened
 //! with `FILE_FLAG_OPEN_REPARSE_POINT` and not inherited by child processes.
 //!
+//! Waits are overlapped requests completed through an event, so a blocked acquire costs no
+//! polling. Wine 8 does not queue overlapped lock requests; there, and only there, waits fall
+//! back to retrying a non-blocking request (see `Handle::start_lock`).
+//!
 //! This is the one place allowed to call lock syscalls.
 #![allow(clippy::disallowed_methods)]
 
@@ -13,7 +17,7 @@ use std::os::windows::ffi::OsStrExt;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use windows_sys::Win32::Foundation::{
     CloseHandle, ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_HANDLE_EOF,
     ERROR_INVALID_FUNCTION, ERROR_IO_PENDING, ERROR_LOCK_VIOLATION, ERROR_NOT_SUPPORTED,
@@ -41,6 +45,24 @@ use windows_sys::Win32::System::Threading::{
 /// so the lock sits at the far end of the address space and the holder record at offset 0
 /// stays readable by everyone.
 const LOCK_OFFSET: u64 = u64::MAX - 1;
+
+/// Put in `OVERLAPPED::Internal` before a lock request; see `Handle::start_lock`.
+const NOT_QUEUED: usize = usize::MAX;
+
+/// The longest pause between two tries where lock waits are polled; see `Handle::poll`.
+const POLL_MAX: Duration = Duration::from_millis(8);
+
+/// How a lock request started.
+enum Start {
+    /// The lock is ours already.
+    Granted,
+    /// Refused or failed at once.
+    Failed(io::Error),
+    /// Queued: it completes through the OVERLAPPED and its event.
+    Queued,
+    /// Reported pending but never queued (Wine); nothing will complete it.
+    NotQueued,
+}
 
 /// An open lock file, with the event its overlapped operations complete on.
 #[derive(Debug)]
@@ -158,21 +180,42 @@ impl Handle {
         }
     }
 
-    fn start_lock(&self, flags: u32, ov: &mut OVERLAPPED) -> i32 {
+    /// Starts a lock request. `ov.Internal` is first set to `NOT_QUEUED`: Windows overwrites
+    /// it with STATUS_PENDING when it queues the request, so an `ERROR_IO_PENDING` that leaves
+    /// it untouched means nothing was queued. That is Wine (8 and earlier), which has no
+    /// asynchronous lock waits: it answers "pending" and never completes the request.
+    fn start_lock(&self, flags: u32, ov: &mut OVERLAPPED) -> Start {
+        ov.Internal = NOT_QUEUED;
         // SAFETY: `ov` stays in place until the operation has completed (every caller
-        // completes or cancels it before returning).
-        unsafe { LockFileEx(self.raw(), flags, 0, 1, 0, ov) }
+        // completes or cancels a queued request before returning).
+        if unsafe { LockFileEx(self.raw(), flags, 0, 1, 0, ov) } != 0 {
+            return Start::Granted;
+        }
+        let e = last_error();
+        if raw_code(&e) != Some(ERROR_IO_PENDING) {
+            return Start::Failed(e);
+        }
+        // SAFETY: reading a field of our own OVERLAPPED, which the system may write at any
+        // moment while the request is queued; hence the volatile read.
+        if unsafe { std::ptr::read_volatile(&raw const ov.Internal) } == NOT_QUEUED {
+            Start::NotQueued
+        } else {
+            Start::Queued
+        }
     }
 
     /// Takes the lock if it is free. `Ok(false)` means another handle holds it.
     pub(crate) fn try_lock(&self, access: Access) -> io::Result<bool> {
         let mut ov = self.overlapped(LOCK_OFFSET);
-        let ok = self.start_lock(
-            Self::lock_flags(access) | LOCKFILE_FAIL_IMMEDIATELY,
-            &mut ov,
-        );
-        match self.complete(ok, &ov) {
-            Ok(_) => Ok(true),
+        let flags = Self::lock_flags(access) | LOCKFILE_FAIL_IMMEDIATELY;
+        let outcome = match self.start_lock(flags, &mut ov) {
+            Start::Granted => Ok(()),
+            Start::Failed(e) => Err(e),
+            Start::Queued => self.finish(&ov).map(drop),
+            Start::NotQueued => return Ok(false),
+        };
+        match outcome {
+            Ok(()) => Ok(true),
             Err(e) if raw_code(&e) == Some(ERROR_LOCK_VIOLATION) => Ok(false),
             Err(e) => Err(e),
         }
@@ -181,8 +224,12 @@ impl Handle {
     /// Waits in the kernel until the lock is ours.
     pub(crate) fn lock(&self, access: Access) -> io::Result<()> {
         let mut ov = self.overlapped(LOCK_OFFSET);
-        let ok = self.start_lock(Self::lock_flags(access), &mut ov);
-        self.complete(ok, &ov).map(drop)
+        match self.start_lock(Self::lock_flags(access), &mut ov) {
+            Start::Granted => Ok(()),
+            Start::Failed(e) => Err(e),
+            Start::Queued => self.finish(&ov).map(drop),
+            Start::NotQueued => self.poll(access, None).map(drop),
+        }
     }
 
     /// Waits until the lock is ours (`Ok(true)`) or `deadline` has passed (`Ok(false)`).
@@ -197,12 +244,11 @@ impl Handle {
             return Ok(true);
         }
         let mut ov = self.overlapped(LOCK_OFFSET);
-        if self.start_lock(Self::lock_flags(access), &mut ov) != 0 {
-            return self.finish(&ov).map(|_| true);
-        }
-        let e = last_error();
-        if raw_code(&e) != Some(ERROR_IO_PENDING) {
-            return Err(e);
+        match self.start_lock(Self::lock_flags(access), &mut ov) {
+            Start::Granted => return Ok(true),
+            Start::Failed(e) => return Err(e),
+            Start::Queued => {}
+            Start::NotQueued => return self.poll(access, Some(deadline)),
         }
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -223,6 +269,28 @@ impl Handle {
             if Instant::now() >= deadline {
                 return Ok(self.cancel(&ov));
             }
+        }
+    }
+
+    /// The wait for systems that queue no lock request (see `start_lock`): try again after a
+    /// pause that grows from 1 ms to `POLL_MAX`, until the lock is ours or `deadline` passes.
+    /// Windows itself never comes here.
+    fn poll(&self, access: Access, deadline: Option<Instant>) -> io::Result<bool> {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if self.try_lock(access)? {
+                return Ok(true);
+            }
+            let mut nap = pause;
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                nap = nap.min(left);
+            }
+            std::thread::sleep(nap);
+            pause = (pause * 2).min(POLL_MAX);
         }
     }
 

@@ -10,6 +10,9 @@ fn check(name: &str, dir: &tempfile::TempDir, error: reflock::Error) {
     let mut settings = insta::Settings::clone_current();
     let tmp = dir.path().display().to_string();
     settings.add_filter(&regex_escape(&tmp), "<tmp>");
+    // Windows separators, so that one snapshot serves every platform.
+    #[cfg(windows)]
+    settings.add_filter(r"\\", "/");
     settings.add_filter(r"pid \d+", "pid <pid>");
     settings.add_filter(r"kill \d+", "kill <pid>");
     settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "<time>");
