@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The platform checks `.ci/run` runs: macOS type-checked, Windows built and run under Wine.
+# Set LOCKCHECK_SKIP_PLATFORMS=1 to skip them (for example on a machine without root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -n "${LOCKCHECK_SKIP_PLATFORMS:-}" ]; then
+    echo "platform checks skipped (LOCKCHECK_SKIP_PLATFORMS is set)"
+    exit 0
+fi
+start=$(date +%s)
+bash ci/check-macos.sh
+bash ci/wine-run.sh
+echo "platform checks: $(($(date +%s) - start))s in all"
