@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# GitHub reads workflows only from .github/workflows; the copy there must match the source.
+cmp ci/github-workflow.yml .github/workflows/ci.yml ||
+    { echo "run: cp ci/github-workflow.yml .github/workflows/ci.yml" >&2; exit 1; }
+
 if [ -n "${LOCKCHECK_SKIP_PLATFORMS:-}" ]; then
     echo "platform checks skipped (LOCKCHECK_SKIP_PLATFORMS is set)"
     exit 0
