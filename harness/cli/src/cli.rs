@@ -24,6 +24,8 @@ pub enum Command {
     List(CatalogueArgs),
     /// Serve reflock behind the adapter protocol on stdin/stdout (started by `run`).
     Adapter,
+    /// Run every implementation in fixtures/impls (and reflock); write reports/matrix.md + .json.
+    Matrix(MatrixArgs),
 }
 
 /// Which scenarios to use.
@@ -52,6 +54,23 @@ pub struct RunArgs {
     /// Write report.json into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// Which scenarios.
+    #[command(flatten)]
+    pub catalogue: CatalogueArgs,
+}
+
+/// `lockcheck matrix`.
+#[derive(Debug, clap::Args)]
+pub struct MatrixArgs {
+    /// Seed for race order and planted garbage.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write matrix.md and matrix.json here instead of `reports/`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also rewrite each implementation's expectations file from this run, for review.
+    #[arg(long)]
+    pub write_expectations: bool,
     /// Which scenarios.
     #[command(flatten)]
     pub catalogue: CatalogueArgs,

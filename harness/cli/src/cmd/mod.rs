@@ -2,6 +2,7 @@
 
 mod adapter;
 mod list;
+mod matrix;
 mod run;
 
 use crate::cli::{Cli, Command};
@@ -13,5 +14,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Run(args) => run::run(&args),
         Command::List(args) => list::list(&args),
         Command::Adapter => adapter::serve().map(|()| Exit::Ok),
+        Command::Matrix(args) => matrix::matrix(&args),
     }
 }
