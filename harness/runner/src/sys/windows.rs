@@ -5,7 +5,9 @@
 //!   with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`, and only then resumed, so that no child it
 //!   starts can escape the job. The runner holds the only job handles: when it exits, however
 //!   it exits, the kernel closes them and terminates everything in the jobs. This takes the
-//!   place of Unix process groups plus the watchdog.
+//!   place of Unix process groups plus the watchdog. The runner also puts itself in a
+//!   kill-on-close job before its first spawn, which covers a participant that is caught
+//!   between its creation and its own job.
 //! - Crash is `TerminateProcess` on the participant; the end of an iteration is
 //!   `TerminateJobObject`, which also reaches the participant's children.
 //! - Windows has no SIGSTOP. Pause suspends every thread of the process with `SuspendThread`,
@@ -20,7 +22,7 @@ use std::io;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::os::windows::process::CommandExt;
 use std::process::{Command, ExitStatus};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use windows_sys::Win32::Foundation::{
     ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER, HANDLE, INVALID_HANDLE_VALUE,
@@ -34,17 +36,58 @@ use windows_sys::Win32::System::JobObjects::{
     SetInformationJobObject, TerminateJobObject,
 };
 use windows_sys::Win32::System::Threading::{
-    CREATE_NEW_PROCESS_GROUP, CREATE_SUSPENDED, OpenProcess, OpenThread, PROCESS_SET_QUOTA,
-    PROCESS_TERMINATE, ResumeThread, SuspendThread, THREAD_SUSPEND_RESUME, TerminateProcess,
+    CREATE_NEW_PROCESS_GROUP, CREATE_SUSPENDED, GetCurrentProcess, OpenProcess, OpenThread,
+    PROCESS_SET_QUOTA, PROCESS_TERMINATE, ResumeThread, SuspendThread, THREAD_SUSPEND_RESUME,
+    TerminateProcess,
 };
 
 /// Exit code given to terminated participants.
 const KILLED: u32 = 1;
 
 /// Starts the participant suspended, in a process group of its own; `guard_group` must follow
-/// the spawn, since it is what lets the process run.
+/// the spawn, since it is what lets the process run. The first call also puts the runner in
+/// its own kill-on-close job (see `enter_runner_job`).
 pub(crate) fn configure(cmd: &mut Command) {
+    enter_runner_job();
     cmd.creation_flags(CREATE_SUSPENDED | CREATE_NEW_PROCESS_GROUP);
+}
+
+/// Puts the runner itself in a kill-on-close job, once. Processes it starts afterwards belong
+/// to that job from their creation, so even a participant caught between its creation and
+/// `guard_group` when the runner dies is terminated with it. Per-participant jobs nest inside
+/// this one (Windows 8 and later). If the runner cannot be put in a job, the per-participant
+/// jobs still cover everything but that window.
+fn enter_runner_job() {
+    static RUNNER_JOB: OnceLock<Option<OwnedHandle>> = OnceLock::new();
+    RUNNER_JOB.get_or_init(|| {
+        let job = kill_on_close_job().ok()?;
+        // SAFETY: a job handle we own and the pseudo-handle of this process.
+        let assigned =
+            unsafe { AssignProcessToJobObject(job.as_raw_handle(), GetCurrentProcess()) };
+        (assigned != 0).then_some(job)
+    });
+}
+
+/// A new, unnamed Job object that terminates its processes when its last handle closes.
+fn kill_on_close_job() -> io::Result<OwnedHandle> {
+    // SAFETY: null attributes and name: an unnamed job with a default security descriptor,
+    // whose handle is not inherited.
+    let job = owned(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) })?;
+    let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    // SAFETY: `limits` is the structure this information class expects, with its exact size.
+    let set = unsafe {
+        SetInformationJobObject(
+            job.as_raw_handle(),
+            JobObjectExtendedLimitInformation,
+            (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
+            size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        )
+    };
+    if set == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(job)
 }
 
 /// Process-level faults the runner can inject.
@@ -225,23 +268,7 @@ pub(crate) fn dead_pid() -> io::Result<u32> {
 /// Puts the freshly spawned, still suspended participant in a new kill-on-close Job object,
 /// then lets it run. Until this returns the process has run no code of its own.
 pub(crate) fn guard_group(leader: u32) -> io::Result<()> {
-    // SAFETY: null attributes and name: an unnamed job with a default security descriptor,
-    // whose handle is not inherited.
-    let job = owned(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) })?;
-    let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
-    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-    // SAFETY: `limits` is the structure this information class expects, with its exact size.
-    let set = unsafe {
-        SetInformationJobObject(
-            job.as_raw_handle(),
-            JobObjectExtendedLimitInformation,
-            (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
-            size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
-        )
-    };
-    if set == 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let job = kill_on_close_job()?;
     let process = open_process(leader, PROCESS_SET_QUOTA | PROCESS_TERMINATE)?;
     // SAFETY: both handles are valid and have the access rights the call needs.
     if unsafe { AssignProcessToJobObject(job.as_raw_handle(), process.as_raw_handle()) } == 0 {
