@@ -185,6 +185,7 @@ impl Findings {
             FindingKind::Winners { .. } => "winners",
             FindingKind::Holder { .. } => "holder",
             FindingKind::Victim { .. } => "victim",
+            FindingKind::FileSystem { .. } => "file_system",
         };
         let count = self.per_kind.entry(key).or_default();
         if *count >= MAX_FINDINGS_PER_KIND {
@@ -214,6 +215,8 @@ struct Exchange<'h> {
 struct Hold {
     holder: String,
     mode: Mode,
+    /// The acquire request's `Sent` event: the lock file was opened after this.
+    requested: usize,
     from: usize,
     to: Option<usize>,
 }
@@ -355,6 +358,7 @@ impl<'s, 'h> Checker<'s, 'h> {
                         holds.push(Hold {
                             holder,
                             mode,
+                            requested: exchange.sent,
                             from: i,
                             to: None,
                         });
@@ -402,7 +406,39 @@ impl<'s, 'h> Checker<'s, 'h> {
         }
     }
 
+    /// Times at which the runner removed the lock file's name (unlink, symlink, directory
+    /// removal). A holder that opened the lock file before such a moment may hold a file that
+    /// no longer has the path's name, which nobody opening the path afterwards can see: an
+    /// overlap between it and a holder that opened the path afterwards is the hazard of
+    /// deleting a held lock file, not proof that the lock is broken. Overlaps between holders
+    /// on the same side of every such moment still count.
+    fn path_replacements(&self) -> Vec<u64> {
+        self.order
+            .iter()
+            .filter(|&&i| {
+                matches!(
+                    self.events[i].kind,
+                    EventKind::Fault {
+                        fault: Fault::Unlink | Fault::Symlink | Fault::RemoveDir,
+                        ..
+                    }
+                )
+            })
+            .map(|&i| self.at(i))
+            .collect()
+    }
+
     fn overlaps(&self, findings: &mut Findings) {
+        let replaced = self.path_replacements();
+        // The runner records such a fault before performing it and sends nothing meanwhile,
+        // so a hold granted before the fault's time opened the old file, and one requested
+        // after it opened the path after the removal. Anything else could be either.
+        let same_file = |a: &Hold, b: &Hold, u: u64| {
+            let granted_before = |h: &Hold| self.at(h.from) < u;
+            let requested_after = |h: &Hold| self.at(h.requested) > u;
+            (granted_before(a) && granted_before(b)) || (requested_after(a) && requested_after(b))
+        };
+        let separated = |a: &Hold, b: &Hold| replaced.iter().any(|&u| !same_file(a, b, u));
         let mut holds: Vec<(Interval, &Hold)> = Vec::new();
         let all = self.holds();
         for hold in &all {
@@ -417,7 +453,10 @@ impl<'s, 'h> Checker<'s, 'h> {
                 if first.to_ns.is_some_and(|to| second.from_ns >= to) {
                     break;
                 }
-                if a.holder == b.holder || (a.mode == Mode::Shared && b.mode == Mode::Shared) {
+                if a.holder == b.holder
+                    || (a.mode == Mode::Shared && b.mode == Mode::Shared)
+                    || separated(a, b)
+                {
                     continue;
                 }
                 // max(from) < min(to), spelled out rather than left to the sort and break.
@@ -549,6 +588,9 @@ impl<'s, 'h> Checker<'s, 'h> {
             }
             (Action::Race { .. }, Op::Acquire { .. }) => {
                 any_of(&[Outcome::Ok, Outcome::Busy, Outcome::Timeout])
+            }
+            (Action::CrashAcquire { .. }, Op::Acquire { .. }) => {
+                any_of(&[Outcome::Ok, Outcome::Busy])
             }
             (Action::Race { .. } | Action::Churn { .. }, Op::Release)
             | (Action::Churn { .. }, Op::Acquire { .. })
@@ -764,23 +806,57 @@ impl<'s, 'h> Checker<'s, 'h> {
 
     fn observations(&self, findings: &mut Findings) {
         for &i in &self.order {
-            if let EventKind::Observed {
-                observation:
-                    Observation::Victim {
-                        unchanged: false,
-                        detail,
-                    },
-            } = &self.events[i].kind
-            {
-                findings.push(
+            let EventKind::Observed { observation } = &self.events[i].kind else {
+                continue;
+            };
+            let step = self.events[i].step;
+            match observation {
+                Observation::Victim {
+                    unchanged: false,
+                    detail,
+                } => findings.push(
                     FindingKind::Victim {
                         detail: detail
                             .clone()
                             .unwrap_or_else(|| "its contents changed".to_owned()),
                     },
-                    self.events[i].step,
+                    step,
                     vec![i],
-                );
+                ),
+                Observation::LockPath {
+                    file_type,
+                    mode: Some(mode),
+                } if file_type == "file" || file_type == "directory" => {
+                    let forbid = step
+                        .and_then(|s| self.scenario.steps.get(s as usize))
+                        .and_then(|s| match s.action {
+                            Action::CheckMode { forbid } => Some(forbid),
+                            _ => None,
+                        });
+                    if let Some(forbid) = forbid
+                        && mode & forbid != 0
+                    {
+                        findings.push(
+                            FindingKind::FileSystem {
+                                detail: format!(
+                                    "the lock {file_type} was created with mode {mode:04o}, \
+                                     which has the forbidden bits {:04o}",
+                                    mode & forbid
+                                ),
+                            },
+                            step,
+                            vec![i],
+                        );
+                    }
+                }
+                Observation::Leftovers { paths } if !paths.is_empty() => findings.push(
+                    FindingKind::FileSystem {
+                        detail: format!("left behind: {}", paths.join(", ")),
+                    },
+                    step,
+                    vec![i],
+                ),
+                _ => {}
             }
         }
     }

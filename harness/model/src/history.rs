@@ -129,6 +129,8 @@ pub enum Fault {
         /// New mode.
         mode: u32,
     },
+    /// The lock directory was removed.
+    RemoveDir,
 }
 
 /// A fact about the file system the runner checked.
@@ -142,6 +144,20 @@ pub enum Observation {
         /// What changed, when something did.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+    },
+    /// What is at the lock path, without following a symlink.
+    LockPath {
+        /// `file`, `directory`, `symlink`, `other`, or `missing`.
+        file_type: String,
+        /// Permission bits (`st_mode & 0o7777`); absent when nothing is there, or on Windows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<u32>,
+    },
+    /// Paths in the iteration's temp directory that the runner did not create, relative to
+    /// it (directories end with `/`).
+    Leftovers {
+        /// The paths, sorted; empty when nothing was left behind.
+        paths: Vec<String>,
     },
 }
 

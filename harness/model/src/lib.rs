@@ -25,7 +25,8 @@ pub use manifest::{Manifest, Placeholders, parse_manifest};
 pub use parse::{ACTION_NAMES, parse_scenario};
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{
-    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, Scenario, Step, WaitSpec,
+    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario, Step,
+    WaitSpec,
 };
 pub use source::{FileError, FileErrorKind, ManifestError, ScenarioError};
 pub use verdict::{Finding, FindingKind, Interval, Verdict};

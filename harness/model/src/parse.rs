@@ -10,7 +10,8 @@ use std::ops::Range;
 use lockcheck_protocol::{Capability, ErrorKind, Mode};
 
 use crate::scenario::{
-    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, Scenario, Step, WaitSpec,
+    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario, Step,
+    WaitSpec,
 };
 use crate::source::{ScenarioError, line_of};
 use crate::toml_read::{Doc, Result, Table, closest, one_of};
@@ -23,6 +24,8 @@ const TOP_KEYS: &[&str] = &[
     "requires",
     "repeat",
     "recovery_slack_ms",
+    "umask",
+    "unprivileged",
     "participants",
     "steps",
 ];
@@ -49,8 +52,12 @@ pub const ACTION_NAMES: &[&str] = &[
     "unlink",
     "chmod_dir",
     "check_victim",
+    "remove_dir",
+    "check_mode",
+    "check_leftovers",
     "race",
     "churn",
+    "crash_acquire",
 ];
 
 /// Actions on the lock directory rather than on a participant: they take no `who`.
@@ -61,6 +68,9 @@ const NO_WHO: &[&str] = &[
     "unlink",
     "chmod_dir",
     "check_victim",
+    "remove_dir",
+    "check_mode",
+    "check_leftovers",
 ];
 
 /// Actions delivered as signals, not requests: allowed while a background acquire is pending.
@@ -108,7 +118,18 @@ fn step_keys(action: &str) -> &'static [&'static str] {
         "sleep" => &["do", "ms", "lease_factor"],
         "plant" => &["do", "content"],
         "chmod_dir" => &["do", "mode"],
-        "race" => &["who", "do", "rounds", "wait", "timeout_ms", "hold_ms"],
+        "race" => &[
+            "who",
+            "do",
+            "rounds",
+            "wait",
+            "timeout_ms",
+            "hold_ms",
+            "jitter_us",
+            "end",
+        ],
+        "check_mode" => &["do", "forbid"],
+        "crash_acquire" => &["who", "do", "window"],
         "churn" => &["who", "do", "duration_ms", "hold_us", "mode"],
         a if NO_WHO.contains(&a) => &["do"],
         _ => &["who", "do"],
@@ -173,6 +194,14 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
     let recovery_slack_ms = top
         .u64_min("recovery_slack_ms", 0, "a number of milliseconds")?
         .unwrap_or(500);
+    let umask = octal(
+        &top,
+        "umask",
+        "umask",
+        "a umask as an octal string, such as `\"0000\"`",
+        0o777,
+    )?;
+    let unprivileged = top.bool("unprivileged")?.unwrap_or(false);
 
     let participants = read_participants(&top)?;
 
@@ -195,6 +224,8 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
         requires,
         repeat,
         recovery_slack_ms,
+        umask,
+        unprivileged,
         participants,
         steps: Vec::new(),
     };
@@ -434,18 +465,62 @@ impl StepReader<'_, '_> {
             },
             "symlink" => Action::Symlink,
             "unlink" => Action::Unlink,
-            "chmod_dir" => Action::ChmodDir {
-                mode: self.octal(table)?,
-            },
+            "chmod_dir" => {
+                let expected = "permission bits as an octal string, such as `\"0500\"`";
+                Action::ChmodDir {
+                    mode: octal(table, "mode", "permission mode", expected, 0o7777)?
+                        .ok_or_else(|| table.missing("mode", format!("`mode` = {expected}")))?,
+                }
+            }
             "check_victim" => Action::CheckVictim,
+            "remove_dir" => Action::RemoveDir,
+            "check_mode" => Action::CheckMode {
+                forbid: octal(
+                    table,
+                    "forbid",
+                    "set of permission bits",
+                    "permission bits that must be clear, as an octal string, such as `\"0022\"`",
+                    0o7777,
+                )?
+                .unwrap_or(0o022),
+            },
+            "check_leftovers" => Action::CheckLeftovers,
             "race" => {
                 self.group(name, &who_span, who.as_ref())?;
+                let rounds = table.u32_min("rounds", 1, "an integer >= 1")?.unwrap_or(1);
+                let end = self.race_end(table)?;
+                let members = members.len() as u64;
+                if end == RaceEnd::Kill && u64::from(rounds) >= members {
+                    let span = table
+                        .field("rounds")
+                        .map_or(table.span.clone(), |f| f.span());
+                    return Err(doc.err(
+                        span,
+                        format!(
+                            "{rounds} rounds that each kill their winner need more than \
+                             {members} contenders"
+                        ),
+                        format!("`rounds` < {members}, the number of members of the group"),
+                    ));
+                }
                 Action::Race {
-                    rounds: table.u32_min("rounds", 1, "an integer >= 1")?.unwrap_or(1),
+                    rounds,
                     wait: self.wait(table, false)?,
                     hold_ms: table
                         .u64_min("hold_ms", 0, "a number of milliseconds")?
                         .unwrap_or(0),
+                    jitter_us: table
+                        .u64_min("jitter_us", 0, "a number of microseconds")?
+                        .unwrap_or(0),
+                    end,
+                }
+            }
+            "crash_acquire" => {
+                self.group(name, &who_span, who.as_ref())?;
+                Action::CrashAcquire {
+                    window: table
+                        .positive_f64("window", "a positive number, such as `1.5`")?
+                        .unwrap_or(1.5),
                 }
             }
             "churn" => {
@@ -766,20 +841,39 @@ impl StepReader<'_, '_> {
         })
     }
 
-    fn octal(&self, table: &Table<'_, '_>) -> Result<u32> {
-        let expected = "permission bits as an octal string, such as `\"0500\"`";
-        let (text, field) = table
-            .str("mode", expected)?
-            .ok_or_else(|| table.missing("mode", format!("`mode` = {expected}")))?;
-        let digits = text.strip_prefix("0o").unwrap_or(text);
-        match u32::from_str_radix(digits, 8) {
-            Ok(mode) if !digits.is_empty() && digits.len() <= 4 && mode <= 0o7777 => Ok(mode),
-            _ => Err(self.doc.err(
+    fn race_end(&self, table: &Table<'_, '_>) -> Result<RaceEnd> {
+        let expected = "`release` (winners release the lock) or `kill` (winners are SIGKILLed)";
+        match table.str("end", expected)? {
+            None | Some(("release", _)) => Ok(RaceEnd::Release),
+            Some(("kill", _)) => Ok(RaceEnd::Kill),
+            Some((other, field)) => Err(self.doc.err(
                 field.span(),
-                format!("`{text}` is not an octal permission mode"),
+                format!("unknown race end `{other}`"),
                 expected,
             )),
         }
+    }
+}
+
+/// An octal string such as `"0500"` or `"0o022"` of at most `max`, if `key` is present.
+fn octal(
+    table: &Table<'_, '_>,
+    key: &str,
+    what: &str,
+    expected: &str,
+    max: u32,
+) -> Result<Option<u32>> {
+    let Some((text, field)) = table.str(key, expected)? else {
+        return Ok(None);
+    };
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    match u32::from_str_radix(digits, 8) {
+        Ok(bits) if !digits.is_empty() && digits.len() <= 4 && bits <= max => Ok(Some(bits)),
+        _ => Err(table.doc.err(
+            field.span(),
+            format!("`{text}` is not an octal {what}"),
+            expected,
+        )),
     }
 }
 
@@ -813,6 +907,7 @@ fn needed_capabilities(action: &Action) -> Vec<Capability> {
         Action::TouchFd => vec![Capability::TouchFd],
         Action::SecondHandle { mode, .. } => vec![Capability::SecondHandle, mode_cap(mode)],
         Action::ThreadRace { .. } => vec![Capability::Threads],
+        Action::CrashAcquire { .. } => vec![Capability::Exclusive, Capability::Try],
         _ => Vec::new(),
     }
 }

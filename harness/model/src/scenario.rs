@@ -23,6 +23,12 @@ pub struct Scenario {
     pub repeat: u32,
     /// Extra time allowed on top of a lease when waiting for recovery (`wait = "recovery"`).
     pub recovery_slack_ms: u64,
+    /// The umask participants start with, when the scenario sets one (e.g. `0` so that the
+    /// mode a lock file is created with is the implementation's own choice, not the umask's).
+    pub umask: Option<u32>,
+    /// Participants run as an unprivileged user when the runner is root, so that permission
+    /// bits apply to them (root bypasses them). A runner that is not root runs them as itself.
+    pub unprivileged: bool,
     /// Participants; a group with `count > 1` has members `name.0`, `name.1`, ...
     pub participants: Vec<ParticipantGroup>,
     /// Steps, run in order.
@@ -219,6 +225,24 @@ pub enum Action {
     },
     /// Record whether the symlink victim still has its original contents.
     CheckVictim,
+    /// Remove the (empty) lock directory, so the lock path's directory is missing.
+    RemoveDir,
+    /// Record the permission bits of whatever is at the lock path; none of `forbid` may be set.
+    CheckMode {
+        /// Bits that must be clear, e.g. `0o022` for "not group- or world-writable".
+        forbid: u32,
+    },
+    /// Record every path in the iteration's temp directory that the runner did not create;
+    /// there must be none.
+    CheckLeftovers,
+    /// Each member in turn is sent an exclusive `try` acquire and SIGKILLed at a seeded random
+    /// moment while it may still be acquiring. The first members (up to 3) calibrate: they
+    /// acquire fully before they are killed, and the median of their round trips scales the
+    /// kill delays of the others.
+    CrashAcquire {
+        /// Kill delays cover `[0, window × round trip]`, one per equal slice, in random order.
+        window: f64,
+    },
     /// `rounds` times: every member of the group sends `acquire` at once; winners hold until
     /// everyone has answered, then release. Exactly one winner per round is expected.
     Race {
@@ -228,6 +252,12 @@ pub enum Action {
         wait: WaitSpec,
         /// Hold time of the winner after everyone answered, before it releases.
         hold_ms: u64,
+        /// Each contender's request is sent after its own seeded random delay in
+        /// `[0, jitter_us]` µs, so that contenders are caught at different points of their
+        /// acquire rather than in lockstep.
+        jitter_us: u64,
+        /// What the winners do once everyone has answered.
+        end: RaceEnd,
     },
     /// Every member loops acquire (blocking) / hold / release until `duration_ms` has passed.
     Churn {
@@ -238,6 +268,16 @@ pub enum Action {
         /// Exclusive or shared.
         mode: Mode,
     },
+}
+
+/// How the winners of a race round leave the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RaceEnd {
+    /// They release it; every member races again in the next round.
+    Release,
+    /// They are SIGKILLed, leaving a stale lock for the remaining members to race for.
+    Kill,
 }
 
 /// How an `acquire` waits, as written in a scenario.

@@ -90,6 +90,11 @@ pub enum FindingKind {
         /// What changed.
         detail: String,
     },
+    /// A file-system check failed: the lock file's mode, or files left behind.
+    FileSystem {
+        /// What was found, e.g. `lock file mode 0666 is group- or world-writable`.
+        detail: String,
+    },
 }
 
 /// A proven hold: the holder held the lock at least from `from_ns` (acquire answer received)
@@ -164,6 +169,7 @@ impl std::fmt::Display for FindingKind {
             FindingKind::Victim { detail } => {
                 write!(f, "the symlink victim was modified: {detail}")
             }
+            FindingKind::FileSystem { detail } => f.write_str(detail),
         }
     }
 }

@@ -176,6 +176,7 @@ fn check_name(kind: &FindingKind) -> &'static str {
         FindingKind::Winners { .. } => "winners",
         FindingKind::Holder { .. } => "holder",
         FindingKind::Victim { .. } => "victim",
+        FindingKind::FileSystem { .. } => "files",
     }
 }
 
@@ -211,6 +212,7 @@ fn finding_detail(kind: &FindingKind) -> Vec<String> {
             vec![format!("holder: expected {expected}, got {got}")]
         }
         FindingKind::Victim { detail } => vec![format!("victim: {detail}")],
+        FindingKind::FileSystem { detail } => vec![detail.clone()],
     }
 }
 

@@ -137,6 +137,7 @@ fn fault_text(fault: &Fault) -> String {
         Fault::Symlink => "lock path replaced by a symlink to the victim".to_owned(),
         Fault::Unlink => "lock file unlinked".to_owned(),
         Fault::ChmodDir { mode } => format!("lock directory mode set to {mode:o}"),
+        Fault::RemoveDir => "lock directory removed".to_owned(),
     }
 }
 
@@ -152,6 +153,16 @@ fn observation_text(observation: &Observation) -> String {
             Some(detail) => format!("victim file changed: {detail}"),
             None => "victim file changed".to_owned(),
         },
+        Observation::LockPath {
+            file_type,
+            mode: Some(mode),
+        } => format!("lock path: {file_type}, mode {mode:04o}"),
+        Observation::LockPath {
+            file_type,
+            mode: None,
+        } => format!("lock path: {file_type}"),
+        Observation::Leftovers { paths } if paths.is_empty() => "nothing left behind".to_owned(),
+        Observation::Leftovers { paths } => format!("left behind: {}", paths.join(", ")),
     }
 }
 

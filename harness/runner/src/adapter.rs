@@ -16,6 +16,7 @@ use lockcheck_protocol::{
 };
 
 use crate::AdapterSpec;
+use crate::confine::Confine;
 use crate::sys;
 
 /// The longest stdout line accepted; anything longer makes the run `broken`.
@@ -70,6 +71,16 @@ impl Adapter {
         launch: &Launch<'_>,
         tx: &Sender<Message>,
     ) -> io::Result<Adapter> {
+        Adapter::spawn_confined(spec, launch, Confine::default(), tx)
+    }
+
+    /// [`Adapter::spawn`], with the scenario's umask and user.
+    pub fn spawn_confined(
+        spec: &AdapterSpec,
+        launch: &Launch<'_>,
+        confine: Confine,
+        tx: &Sender<Message>,
+    ) -> io::Result<Adapter> {
         let (program, args) = spec
             .command
             .split_first()
@@ -84,6 +95,7 @@ impl Adapter {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        confine.apply(&mut cmd);
         sys::configure(&mut cmd);
         let mut child = cmd.spawn()?;
         let pid = child.id();

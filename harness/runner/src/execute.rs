@@ -7,13 +7,14 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use lockcheck_model::{
-    Action, BrokenReason, Event, EventKind, Fault, History, Observation, Scenario, Step,
+    Action, BrokenReason, Event, EventKind, Fault, History, Observation, RaceEnd, Scenario, Step,
 };
 use lockcheck_protocol::{
     AdapterMessage, Mode, Op, PROTOCOL_VERSION, Recovery, Request, Response, Status, Wait,
 };
 
 use crate::adapter::{Adapter, Launch, Message, Output};
+use crate::confine::Confine;
 use crate::lockdir::LockDir;
 use crate::sys::{self, Sig};
 use crate::{AdapterSpec, RunOptions};
@@ -79,6 +80,7 @@ pub(crate) struct Iteration<'a> {
     tx: Sender<Message>,
     rx: Receiver<Message>,
     dir: LockDir,
+    confine: Confine,
     next_id: u64,
     rng: fastrand::Rng,
 }
@@ -116,6 +118,12 @@ pub(crate) fn run_iteration(
             };
         }
     };
+    let confine = Confine::for_scenario(scenario);
+    let opened = if confine.other_user() {
+        dir.open_to_others()
+    } else {
+        Ok(())
+    };
     let (tx, rx) = mpsc::channel();
     let mut it = Iteration {
         scenario,
@@ -129,15 +137,19 @@ pub(crate) fn run_iteration(
         tx,
         rx,
         dir,
+        confine,
         next_id: 1,
         rng: fastrand::Rng::with_seed(seed),
     };
-    let outcome = it.start_all(seed).and_then(|()| {
-        for (index, step) in scenario.steps.iter().enumerate() {
-            it.run_step(index as u32, step)?;
-        }
-        Ok(())
-    });
+    let outcome = opened
+        .map_err(|e| harness(format!("opening the lock directory to other users: {e}")))
+        .and_then(|()| it.start_all(seed))
+        .and_then(|()| {
+            for (index, step) in scenario.steps.iter().enumerate() {
+                it.run_step(index as u32, step)?;
+            }
+            Ok(())
+        });
     if let Err(broken) = outcome {
         let at = it.now_ns();
         it.record(
@@ -189,12 +201,13 @@ impl Iteration<'_> {
                 lock_path: self.dir.lock_path(),
                 seed,
             };
-            let adapter = Adapter::spawn(self.spec, &launch, &self.tx).map_err(|e| Broken {
-                participant: Some(name.clone()),
-                reason: BrokenReason::SpawnFailed {
-                    message: format!("{}: {e}", self.spec.command.join(" ")),
-                },
-            })?;
+            let adapter = Adapter::spawn_confined(self.spec, &launch, self.confine, &self.tx)
+                .map_err(|e| Broken {
+                    participant: Some(name.clone()),
+                    reason: BrokenReason::SpawnFailed {
+                        message: format!("{}: {e}", self.spec.command.join(" ")),
+                    },
+                })?;
             let at = self.now_ns();
             self.record(
                 at,
@@ -329,10 +342,7 @@ impl Iteration<'_> {
             }
             Action::Kill => {
                 for who in self.members(step)? {
-                    self.signal(who, index, Sig::Kill, Fault::Kill)?;
-                    self.parts[who].state = State::Gone;
-                    self.parts[who].outstanding.clear();
-                    self.reap(who, index, Instant::now() + timeout)?;
+                    self.kill(who, index)?;
                 }
             }
             Action::Term => {
@@ -372,18 +382,48 @@ impl Iteration<'_> {
                     .map_err(|e| harness(format!("planting a lock file: {e}")))?;
                 self.fault(index, None, Fault::Plant { detail });
             }
+            // Faults that take the lock file's name away are recorded before they happen, so
+            // that every request sent later certainly came after (see the checker).
             Action::Symlink => {
+                self.fault(index, None, Fault::Symlink);
                 self.dir
                     .symlink()
                     .map_err(|e| harness(format!("creating the symlink: {e}")))?;
-                self.fault(index, None, Fault::Symlink);
             }
             Action::Unlink => {
+                self.fault(index, None, Fault::Unlink);
                 self.dir
                     .unlink()
                     .map_err(|e| harness(format!("unlinking the lock file: {e}")))?;
-                self.fault(index, None, Fault::Unlink);
             }
+            Action::RemoveDir => {
+                self.fault(index, None, Fault::RemoveDir);
+                self.dir
+                    .remove_dir()
+                    .map_err(|e| harness(format!("removing the lock directory: {e}")))?;
+            }
+            Action::CheckMode { .. } => {
+                let (file_type, mode) = self
+                    .dir
+                    .lock_path_state()
+                    .map_err(|e| harness(format!("inspecting the lock path: {e}")))?;
+                let observation = Observation::LockPath {
+                    file_type: file_type.to_owned(),
+                    mode,
+                };
+                let at = self.now_ns();
+                self.record(at, Some(index), None, EventKind::Observed { observation });
+            }
+            Action::CheckLeftovers => {
+                let paths = self
+                    .dir
+                    .leftovers()
+                    .map_err(|e| harness(format!("listing the temp directory: {e}")))?;
+                let at = self.now_ns();
+                let observation = Observation::Leftovers { paths };
+                self.record(at, Some(index), None, EventKind::Observed { observation });
+            }
+            Action::CrashAcquire { window } => self.crash_acquire(step, index, *window)?,
             Action::ChmodDir { mode } => {
                 self.dir
                     .chmod(*mode)
@@ -403,7 +443,17 @@ impl Iteration<'_> {
                 rounds,
                 wait,
                 hold_ms,
-            } => self.race(step, index, *rounds, *wait, *hold_ms)?,
+                jitter_us,
+                end,
+            } => self.race(
+                step,
+                index,
+                *rounds,
+                *wait,
+                Duration::from_millis(*hold_ms),
+                Duration::from_micros(*jitter_us),
+                *end,
+            )?,
             Action::Churn {
                 duration_ms,
                 hold_us,
@@ -740,44 +790,129 @@ impl Iteration<'_> {
                 signal,
             },
         );
-        // The group may still hold children it started; they go with the group.
-        if let Some(adapter) = self.parts[who].adapter.take() {
-            adapter.kill_and_reap();
-        }
+        // Children it started stay in its process group until the iteration ends: a child
+        // that outlives its parent is exactly what some scenarios look at (exec-child).
         Ok(())
     }
 
-    /// Every member tries at once; the winners hold until all have answered, then release.
+    /// Every member tries, each after its own random delay within `jitter`; the winners hold
+    /// until all have answered, then release or are killed. Killed winners leave the race.
+    #[allow(clippy::too_many_arguments)]
     fn race(
         &mut self,
         step: &Step,
         index: u32,
         rounds: u32,
         wait: lockcheck_model::WaitSpec,
-        hold_ms: u64,
+        hold: Duration,
+        jitter: Duration,
+        end: RaceEnd,
     ) -> StepResult {
         let (wait, timeout_ms) =
             lockcheck_model::resolve_wait(wait, self.recovery, self.scenario.recovery_slack_ms);
         let limit = wait_limit(wait, timeout_ms, self.opts.request_timeout);
         let mut members = self.members(step)?;
+        // Winners killed by an earlier race are out of the running.
+        members.retain(|&who| self.parts[who].state != State::Gone);
+        let op = Op::Acquire {
+            mode: Mode::Exclusive,
+            wait,
+            timeout_ms,
+        };
         for round in 0..rounds {
-            self.rng.shuffle(&mut members);
-            let op = Op::Acquire {
-                mode: Mode::Exclusive,
-                wait,
-                timeout_ms,
-            };
-            let ids = self.send_all(&members, &op, index, Some(round))?;
-            let deadline = Instant::now() + limit;
+            let ids = self.send_jittered(&mut members, &op, index, round, jitter)?;
+            let deadline = Instant::now() + jitter + limit;
             let mut winners = Vec::new();
             for (&who, &id) in members.iter().zip(&ids) {
                 if self.await_one(who, id, deadline)?.status == Status::Ok {
                     winners.push(who);
                 }
             }
-            self.pause(Duration::from_millis(hold_ms))?;
-            let ids = self.send_all(&winners, &Op::Release, index, Some(round))?;
-            self.await_all(&winners, &ids, Instant::now() + self.opts.request_timeout)?;
+            self.pause(hold)?;
+            match end {
+                RaceEnd::Release => {
+                    let ids = self.send_all(&winners, &Op::Release, index, Some(round))?;
+                    self.await_all(&winners, &ids, Instant::now() + self.opts.request_timeout)?;
+                }
+                RaceEnd::Kill => {
+                    for &who in &winners {
+                        self.kill(who, index)?;
+                    }
+                    members.retain(|who| !winners.contains(who));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `op` to every member, in a random order, each after its own random delay in
+    /// `[0, jitter]` from the first send. Reorders `members` to match the returned ids.
+    fn send_jittered(
+        &mut self,
+        members: &mut [usize],
+        op: &Op,
+        index: u32,
+        round: u32,
+        jitter: Duration,
+    ) -> Result<Vec<u64>, Broken> {
+        let spread = jitter.as_nanos() as u64;
+        self.rng.shuffle(members);
+        let mut schedule: Vec<(u64, usize)> = members
+            .iter()
+            .map(|&who| (self.rng.u64(0..=spread), who))
+            .collect();
+        schedule.sort_by_key(|&(delay, _)| delay);
+        let start = Instant::now();
+        let mut ids = Vec::with_capacity(schedule.len());
+        for (slot, &(delay, who)) in schedule.iter().enumerate() {
+            wait_until(start + Duration::from_nanos(delay));
+            members[slot] = who;
+            ids.push(self.send(who, op.clone(), index, Some(round))?);
+        }
+        Ok(ids)
+    }
+
+    /// SIGKILLs one participant and waits until it has exited.
+    fn kill(&mut self, who: usize, index: u32) -> StepResult {
+        self.signal(who, index, Sig::Kill, Fault::Kill)?;
+        self.parts[who].state = State::Gone;
+        self.parts[who].outstanding.clear();
+        self.reap(who, index, Instant::now() + self.opts.request_timeout)
+    }
+
+    /// The first members acquire and are killed holding the lock; the median of their round
+    /// trips calibrates the others, who are each killed at a random moment within `window`
+    /// round trips of their request, one after the other. The kill moments are stratified
+    /// (one in each of n equal slices of the window, in random order), so that even a few
+    /// dozen victims cover every point of an acquire.
+    fn crash_acquire(&mut self, step: &Step, index: u32, window: f64) -> StepResult {
+        const CALIBRATE: usize = 3;
+        let op = Op::Acquire {
+            mode: Mode::Exclusive,
+            wait: Wait::Try,
+            timeout_ms: None,
+        };
+        let members = self.members(step)?;
+        let calibrators = members.len().saturating_sub(1).clamp(1, CALIBRATE);
+        let mut trips = Vec::with_capacity(calibrators);
+        let victims = members.len().saturating_sub(calibrators);
+        let mut slices: Vec<f64> = (0..victims)
+            .map(|i| (i as f64 + self.rng.f64()) / victims as f64)
+            .collect();
+        self.rng.shuffle(&mut slices);
+        for (round, who) in members.into_iter().enumerate() {
+            let sent = Instant::now();
+            let id = self.send(who, op.clone(), index, Some(round as u32))?;
+            if round < calibrators {
+                self.await_one(who, id, sent + self.opts.request_timeout)?;
+                trips.push(sent.elapsed());
+            } else {
+                trips.sort_unstable();
+                let trip = trips[trips.len() / 2];
+                let slice = slices[round - calibrators];
+                wait_until(sent + trip.mul_f64(window * slice));
+            }
+            self.kill(who, index)?;
         }
         Ok(())
     }
@@ -869,6 +1004,23 @@ impl Iteration<'_> {
             if next_wake > Instant::now() {
                 self.pump(next_wake)?;
             }
+        }
+    }
+}
+
+/// Returns at `deadline`: sleeps through most of a long wait, and yields the processor for
+/// the last stretch, because a sleep may overshoot by more than the delays a race needs.
+fn wait_until(deadline: Instant) {
+    const SPIN: Duration = Duration::from_millis(1);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        if left > SPIN {
+            std::thread::sleep(left - SPIN);
+        } else {
+            std::thread::yield_now();
         }
     }
 }

@@ -5,6 +5,7 @@
 //! It judges nothing itself; verdicts come from `lockcheck_model::check`.
 
 mod adapter;
+mod confine;
 mod execute;
 mod lockdir;
 mod probe;

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use lockcheck_model::PlantKind;
@@ -20,6 +21,10 @@ pub(crate) struct LockDir {
     tmp: TempDir,
     dir: PathBuf,
     lock_path: PathBuf,
+    /// Paths the runner itself put in `tmp`, which are therefore not leftovers.
+    created: Vec<PathBuf>,
+    /// A live process unrelated to the lock, whose PID a planted file names.
+    bystander: Option<Child>,
 }
 
 impl LockDir {
@@ -37,9 +42,23 @@ impl LockDir {
         let lock_path = dir.join("app.lock");
         Ok(LockDir {
             tmp,
+            created: vec![dir.clone()],
             dir,
             lock_path,
+            bystander: None,
         })
+    }
+
+    /// Lets other users reach the lock directory through the temp directory (which is
+    /// private to the runner's user), for participants that run as another user.
+    pub fn open_to_others(&self) -> io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(self.tmp.path(), fs::Permissions::from_mode(0o711))?;
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o755))?;
+        }
+        Ok(())
     }
 
     /// The lock path every participant is given.
@@ -53,15 +72,16 @@ impl LockDir {
 
     /// Writes a lock file as a dead or foreign holder would have left it; returns a
     /// description for the history.
-    pub fn plant(&self, kind: PlantKind, rng: &mut fastrand::Rng) -> io::Result<String> {
+    pub fn plant(&mut self, kind: PlantKind, rng: &mut fastrand::Rng) -> io::Result<String> {
         let (content, detail) = match kind {
             PlantKind::DeadPid | PlantKind::OldMtime => {
                 let pid = sys::dead_pid()?;
                 (format!("{pid}\n").into_bytes(), format!("dead pid {pid}"))
             }
             PlantKind::LivePid => {
-                // The runner itself: alive for the whole scenario and unrelated to the lock.
-                let pid = std::process::id();
+                // A process started after the file's backdated mtime: exactly what a reused
+                // PID looks like. Not the runner, which is every participant's parent.
+                let pid = self.bystander()?;
                 (
                     format!("{pid}\n").into_bytes(),
                     format!("live unrelated pid {pid}"),
@@ -74,7 +94,8 @@ impl LockDir {
             }
         };
         fs::write(&self.lock_path, content)?;
-        if kind == PlantKind::OldMtime {
+        self.created.push(self.lock_path.clone());
+        if matches!(kind, PlantKind::OldMtime | PlantKind::LivePid) {
             let hour_ago = SystemTime::now() - Duration::from_secs(3600);
             fs::File::options()
                 .write(true)
@@ -85,10 +106,42 @@ impl LockDir {
         Ok(detail)
     }
 
+    /// Starts (once) a long-lived process that has nothing to do with the lock, in its own
+    /// process group, guarded like a participant; returns its PID.
+    fn bystander(&mut self) -> io::Result<u32> {
+        if let Some(child) = &self.bystander {
+            return Ok(child.id());
+        }
+        let mut cmd = if cfg!(windows) {
+            let mut cmd = Command::new("cmd");
+            cmd.args(["/C", "ping -n 600 127.0.0.1 >NUL"]);
+            cmd
+        } else {
+            let mut cmd = Command::new("sleep");
+            cmd.arg("600");
+            cmd
+        };
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        sys::configure(&mut cmd);
+        let mut child = cmd.spawn()?;
+        let pid = child.id();
+        if let Err(e) = sys::guard_group(pid) {
+            let _ = sys::kill_tree(pid);
+            let _ = child.wait();
+            return Err(e);
+        }
+        self.bystander = Some(child);
+        Ok(pid)
+    }
+
     /// Replaces the lock path with a symlink to the victim file.
-    pub fn symlink(&self) -> io::Result<()> {
+    pub fn symlink(&mut self) -> io::Result<()> {
         let victim = self.victim();
         fs::write(&victim, VICTIM_CONTENT)?;
+        self.created.push(victim.clone());
+        self.created.push(self.lock_path.clone());
         match fs::remove_file(&self.lock_path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -114,9 +167,76 @@ impl LockDir {
         }
     }
 
-    /// Unlinks the lock file.
+    /// Unlinks the lock file. A lock that keeps no file at the lock path has nothing to
+    /// unlink, which is not the harness's failure.
     pub fn unlink(&self) -> io::Result<()> {
-        fs::remove_file(&self.lock_path)
+        match fs::remove_file(&self.lock_path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Removes the lock directory, with anything in it.
+    pub fn remove_dir(&mut self) -> io::Result<()> {
+        fs::remove_dir_all(&self.dir)?;
+        self.created.retain(|p| !p.starts_with(&self.dir));
+        Ok(())
+    }
+
+    /// What is at the lock path, without following a symlink: its type (`file`, `directory`,
+    /// `symlink`, `other` or `missing`) and, on Unix, its permission bits.
+    pub fn lock_path_state(&self) -> io::Result<(&'static str, Option<u32>)> {
+        let meta = match fs::symlink_metadata(&self.lock_path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(("missing", None)),
+            Err(e) => return Err(e),
+        };
+        let file_type = meta.file_type();
+        let name = if file_type.is_symlink() {
+            "symlink"
+        } else if file_type.is_file() {
+            "file"
+        } else if file_type.is_dir() {
+            "directory"
+        } else {
+            "other"
+        };
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            Some(meta.permissions().mode() & 0o7777)
+        };
+        #[cfg(windows)]
+        let mode = None;
+        Ok((name, mode))
+    }
+
+    /// Every path in the temp directory that the runner did not create, relative to it and
+    /// sorted; directories end with `/`.
+    pub fn leftovers(&self) -> io::Result<Vec<String>> {
+        let mut found = Vec::new();
+        let mut pending = vec![self.tmp.path().to_owned()];
+        while let Some(dir) = pending.pop() {
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let is_dir = entry.file_type()?.is_dir();
+                if is_dir {
+                    pending.push(path.clone());
+                }
+                if self.created.contains(&path) {
+                    continue;
+                }
+                let relative = path.strip_prefix(self.tmp.path()).unwrap_or(&path);
+                let mut text = relative.to_string_lossy().replace('\\', "/");
+                if is_dir {
+                    text.push('/');
+                }
+                found.push(text);
+            }
+        }
+        found.sort();
+        Ok(found)
     }
 
     /// Changes the lock directory's permission bits (read-only on Windows when not writable).
@@ -140,5 +260,11 @@ impl Drop for LockDir {
         // A chmod fault may have left the directory unwritable, which would stop TempDir from
         // removing it.
         let _ = self.chmod(0o700);
+        if let Some(mut child) = self.bystander.take() {
+            let _ = sys::kill_tree(child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = sys::forget_group(child.id());
+        }
     }
 }

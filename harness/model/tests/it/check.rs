@@ -636,3 +636,206 @@ fn applicability_names_what_is_missing(
 fn broken_reasons_read_as_sentences(#[case] reason: BrokenReason, #[case] expect: &str) {
     assert_eq!(reason.to_string(), expect);
 }
+
+/// reflock's answer to deleted-while-held: b locks a fresh file while a still holds the
+/// unlinked one; c is kept out by b.
+const DELETED_WHILE_HELD_HAZARD: &str = "
+    0 a spawn 100
+    0 b spawn 101
+    0 c spawn 102
+    0 d spawn 103
+    1 a > acquire s0
+    2 a < ok
+    3 - unlink s1
+    4 b > acquire s2
+    5 b < ok
+    6 a > release s3
+    7 a < ok
+    8 c > acquire s4
+    9 c < busy
+    10 c > release s5
+    11 c < error:not_held
+    12 b > release s6
+    13 b < ok
+    14 d > acquire s7
+    15 d < ok
+    16 d > release s8
+    17 d < ok
+";
+
+#[test]
+fn a_holder_of_an_unlinked_lock_file_does_not_overlap_one_of_the_new_file() {
+    check(
+        &catalogue("deleted-while-held"),
+        DELETED_WHILE_HELD_HAZARD,
+        "pass",
+    );
+}
+
+#[test]
+fn holders_that_both_opened_the_path_after_the_unlink_still_overlap() {
+    // a's release deleted b's new file, and c locked a third one beside b.
+    check(
+        &catalogue("deleted-while-held"),
+        &DELETED_WHILE_HELD_HAZARD.replace("9 c < busy", "9 c < ok"),
+        "fail
+         step 4: two holders at once: b (exclusive, 5.000 ms to 12.000 ms) and c (exclusive, 9.000 ms to 10.000 ms) overlap for at least 1.000 ms [8, 15, 12, 13]",
+    );
+}
+
+#[test]
+fn an_overlap_before_the_unlink_still_counts() {
+    let scenario = inline(
+        r#"id = "u"
+level = "fs"
+description = "d"
+catches = "c"
+requires = ["exclusive", "try"]
+[[participants]]
+name = "a"
+[[participants]]
+name = "b"
+[[steps]]
+who = "a"
+do = "acquire"
+[[steps]]
+who = "b"
+do = "acquire"
+expect = ["ok", "busy"]
+[[steps]]
+do = "unlink"
+"#,
+    );
+    let run = "
+        1 a > acquire s0
+        2 a < ok
+        3 b > acquire s1
+        4 b < ok
+        5 - unlink s2";
+    check(
+        &scenario,
+        run,
+        "fail
+         step 1: two holders at once: a (exclusive, 2.000 ms to end) and b (exclusive, 4.000 ms to end) overlap until the end of the run [1, 3]",
+    );
+    // b's request went out before the unlink but its answer came after: it may have opened
+    // either file, so nothing is proven.
+    check(&scenario, &run.replace("4 b < ok", "6 b < ok"), "pass");
+}
+
+#[test]
+fn crash_acquire_accepts_ok_and_busy_but_not_errors() {
+    let scenario = catalogue("crash-mid-acquire");
+    let run = "
+        1 v.0 > acquire s0r0
+        2 v.0 < ok
+        3 v.0 kill s0
+        4 v.0 exited
+        5 v.1 > acquire s0r1
+        6 v.1 < busy
+        7 v.1 kill s0
+        8 v.2 > acquire s0r2
+        9 v.2 kill s0
+        10 c > acquire s1
+        11 c < ok
+        12 c > release s2
+        13 c < ok";
+    check(&scenario, run, "pass");
+    check(
+        &scenario,
+        &run.replace("6 v.1 < busy", "6 v.1 < error:io"),
+        "fail
+         step 0: v.1 got `error:io`, expected `ok|busy` [4, 5]",
+    );
+    // A wedged lock: the fresh participant cannot get it after the crashes.
+    check(
+        &scenario,
+        &run.replace("11 c < ok", "11 c < busy"),
+        "fail
+         step 1: c got `busy`, expected `ok` [9, 10]",
+    );
+}
+
+#[rstest]
+#[case::private_file("file 600", "pass")]
+#[case::umask_mode("file 644", "pass")]
+#[case::world_writable(
+    "file 666",
+    "fail\nstep 1: the lock file was created with mode 0666, which has the forbidden bits 0022 [2]"
+)]
+#[case::group_writable_directory(
+    "directory 770",
+    "fail\nstep 1: the lock directory was created with mode 0770, which has the forbidden bits 0020 [2]"
+)]
+#[case::nothing_there("missing -", "pass")]
+#[case::symlink_modes_mean_nothing("symlink 777", "pass")]
+fn lock_file_mode(#[case] observed: &str, #[case] expect: &str) {
+    let run = format!(
+        "
+        1 a > acquire s0
+        2 a < ok
+        3 - mode {observed} s1
+        4 a > release s2
+        5 a < ok"
+    );
+    check(&catalogue("lock-file-mode"), &run, expect);
+}
+
+#[rstest]
+#[case::nothing("", "pass")]
+#[case::recreated_directory(
+    "locks/ locks/app.lock",
+    "fail\nstep 2: left behind: locks/, locks/app.lock [3]"
+)]
+fn missing_dir_leaves_nothing_behind(#[case] left: &str, #[case] expect: &str) {
+    let run = format!(
+        "
+        0 - remove_dir s0
+        1 a > acquire s1
+        2 a < error:missing_directory
+        3 - leftovers {left} s2"
+    );
+    check(&catalogue("missing-dir"), &run, expect);
+}
+
+#[test]
+fn killed_race_winners_hand_a_stale_lock_to_the_next_round() {
+    let scenario = inline(
+        r#"id = "k"
+level = "crash"
+description = "d"
+catches = "c"
+requires = ["exclusive", "try"]
+[[participants]]
+name = "c"
+count = 3
+[[steps]]
+who = "c"
+do = "race"
+rounds = 2
+end = "kill"
+"#,
+    );
+    let run = "
+        1 c.0 > acquire s0r0
+        1 c.1 > acquire s0r0
+        1 c.2 > acquire s0r0
+        2 c.0 < ok
+        2 c.1 < busy
+        2 c.2 < busy
+        3 c.0 kill s0
+        4 c.0 exited
+        5 c.1 > acquire s0r1
+        5 c.2 > acquire s0r1
+        6 c.1 < busy
+        6 c.2 < ok
+        7 c.2 kill s0";
+    check(&scenario, run, "pass");
+    check(
+        &scenario,
+        &run.replace("6 c.1 < busy", "6 c.1 < ok"),
+        "fail
+         step 0: two holders at once: c.1 (exclusive, 6.000 ms to end) and c.2 (exclusive, 6.000 ms to 7.000 ms) overlap for at least 1.000 ms [10, 11, 12]
+         step 0: round 1 had 2 winners, expected exactly 1 [10, 11]",
+    );
+}

@@ -11,6 +11,9 @@
 //! 4    a exited             Exited
 //! 5    a broken             Broken (bad line) for a; `- broken` for none
 //! 6    - victim changed s4  Observed victim
+//! 7    - unlink s2          Fault without a participant: unlink, symlink, remove_dir
+//! 8    - mode file 666 s3   Observed lock path (type, octal mode or `-`)
+//! 9    - leftovers locks/ x  Observed leftovers (none when no paths follow)
 //! ```
 //! Times are milliseconds (fractions allowed). Ops: acquire, acquire_shared, acquire_block,
 //! release, holder, second, second_shared, release_second, thread_race, exit, spawn_child,
@@ -96,6 +99,29 @@ pub fn history(text: &str) -> History {
                 reason: BrokenReason::BadLine {
                     message: "expected value at line 1 column 1".into(),
                     line: "hello world".into(),
+                },
+            },
+            "unlink" | "symlink" | "remove_dir" => EventKind::Fault {
+                participant: None,
+                fault: match words[2] {
+                    "unlink" => Fault::Unlink,
+                    "symlink" => Fault::Symlink,
+                    _ => Fault::RemoveDir,
+                },
+            },
+            "mode" => EventKind::Observed {
+                observation: Observation::LockPath {
+                    file_type: words[3].to_owned(),
+                    mode: u32::from_str_radix(words[4], 8).ok(),
+                },
+            },
+            "leftovers" => EventKind::Observed {
+                observation: Observation::Leftovers {
+                    paths: words[3..]
+                        .iter()
+                        .filter(|w| tag(w).is_none())
+                        .map(|w| (*w).to_owned())
+                        .collect(),
                 },
             },
             "victim" => EventKind::Observed {

@@ -459,3 +459,90 @@ fn error_at_end_of_long_line_numbers() {
         )),
     );
 }
+
+#[test]
+fn bad_umask() {
+    check_err(
+        "bad_umask",
+        &with_header_line("requires", "umask = \"0o1022\"\nrequires"),
+    );
+}
+
+#[test]
+fn unprivileged_not_a_bool() {
+    check_err(
+        "unprivileged_not_a_bool",
+        &with_header_line("requires", "unprivileged = \"yes\"\nrequires"),
+    );
+}
+
+#[test]
+fn unknown_race_end() {
+    check_err(
+        "unknown_race_end",
+        &with_steps("[[steps]]\nwho = \"c\"\ndo = \"race\"\nend = \"exit\"\n"),
+    );
+}
+
+#[test]
+fn race_that_kills_more_winners_than_it_has_contenders() {
+    check_err(
+        "race_kill_too_many_rounds",
+        &with_steps("[[steps]]\nwho = \"c\"\ndo = \"race\"\nrounds = 3\nend = \"kill\"\n"),
+    );
+}
+
+#[test]
+fn negative_race_jitter() {
+    check_err(
+        "negative_race_jitter",
+        &with_steps("[[steps]]\nwho = \"c\"\ndo = \"race\"\njitter_us = -5\n"),
+    );
+}
+
+#[test]
+fn bad_check_mode_forbid() {
+    check_err(
+        "bad_check_mode_forbid",
+        &with_steps("[[steps]]\ndo = \"check_mode\"\nforbid = \"rw\"\n"),
+    );
+}
+
+#[test]
+fn who_on_a_directory_fault() {
+    check_err(
+        "who_on_remove_dir",
+        &with_steps("[[steps]]\nwho = \"a\"\ndo = \"remove_dir\"\n"),
+    );
+}
+
+#[test]
+fn key_of_another_action_on_check_leftovers() {
+    check_err(
+        "check_leftovers_with_forbid",
+        &with_steps("[[steps]]\ndo = \"check_leftovers\"\nforbid = \"0022\"\n"),
+    );
+}
+
+#[test]
+fn crash_acquire_on_single_participant() {
+    check_err(
+        "crash_acquire_on_single_participant",
+        &with_steps("[[steps]]\nwho = \"b\"\ndo = \"crash_acquire\"\n"),
+    );
+}
+
+#[test]
+fn crash_acquire_window_not_positive() {
+    check_err(
+        "crash_acquire_window_not_positive",
+        &with_steps("[[steps]]\nwho = \"c\"\ndo = \"crash_acquire\"\nwindow = 0\n"),
+    );
+}
+
+#[test]
+fn crash_acquire_needs_try() {
+    let text =
+        with_steps("[[steps]]\nwho = \"c\"\ndo = \"crash_acquire\"\n").replace("\"try\", ", "");
+    check_err("crash_acquire_needs_try", &text);
+}

@@ -1,7 +1,7 @@
 //! What a valid scenario file turns into.
 
 use lockcheck_model::{
-    Action, Bounds, Expect, Level, Outcome, PlantKind, Scenario, WaitSpec, parse_scenario,
+    Action, Bounds, Expect, Level, Outcome, PlantKind, RaceEnd, Scenario, WaitSpec, parse_scenario,
 };
 use lockcheck_protocol::{Capability, ErrorKind, Mode};
 
@@ -18,6 +18,8 @@ requires = ["exclusive", "shared", "try", "block", "timeout", "holder_info", "sp
             "touch_fd", "second_handle", "threads"]
 repeat = 2
 recovery_slack_ms = 250
+umask = "0000"
+unprivileged = true
 
 [[participants]]
 name = "a"
@@ -97,6 +99,31 @@ mode = "0500"
 who = "a"
 do = "thread_race"
 threads = 4
+
+[[steps]]
+who = "c"
+do = "race"
+rounds = 2
+jitter_us = 150
+end = "kill"
+
+[[steps]]
+do = "remove_dir"
+
+[[steps]]
+do = "check_mode"
+forbid = "0o077"
+
+[[steps]]
+do = "check_leftovers"
+
+[[steps]]
+who = "c"
+do = "crash_acquire"
+window = 2
+
+[[steps]]
+do = "check_mode"
 "#;
 
 #[test]
@@ -112,7 +139,14 @@ fn a_full_scenario_reads_into_its_model() {
     assert_eq!(s.resolve("c"), ["c.0", "c.1", "c.2"]);
 
     let lines: Vec<u32> = s.steps.iter().map(|s| s.line).collect();
-    assert_eq!(lines, [18, 28, 34, 38, 44, 49, 53, 57, 64, 71, 76, 80, 84]);
+    assert_eq!(s.umask, Some(0));
+    assert!(s.unprivileged);
+    assert_eq!(
+        lines,
+        [
+            20, 30, 36, 40, 46, 51, 55, 59, 66, 73, 78, 82, 86, 91, 98, 101, 105, 108, 113
+        ]
+    );
     assert_eq!(
         s.steps[0].action,
         Action::Acquire {
@@ -159,7 +193,9 @@ fn a_full_scenario_reads_into_its_model() {
         Action::Race {
             rounds: 4,
             wait: WaitSpec::Recovery,
-            hold_ms: 3
+            hold_ms: 3,
+            jitter_us: 0,
+            end: RaceEnd::Release,
         }
     );
     assert_eq!(
@@ -185,6 +221,22 @@ fn a_full_scenario_reads_into_its_model() {
             max_winners: 1
         }
     );
+    assert_eq!(
+        s.steps[13].action,
+        Action::Race {
+            rounds: 2,
+            wait: WaitSpec::Try,
+            hold_ms: 0,
+            jitter_us: 150,
+            end: RaceEnd::Kill,
+        }
+    );
+    assert_eq!(s.steps[14].action, Action::RemoveDir);
+    assert_eq!(s.steps[15].action, Action::CheckMode { forbid: 0o077 });
+    assert_eq!(s.steps[16].action, Action::CheckLeftovers);
+    assert_eq!(s.steps[17].action, Action::CrashAcquire { window: 2.0 });
+    assert_eq!(s.steps[18].action, Action::CheckMode { forbid: 0o022 });
+    assert_eq!(s.steps[14].who, None);
 }
 
 #[test]
@@ -195,6 +247,8 @@ fn defaults_apply_when_keys_are_left_out() {
     );
     assert_eq!(s.repeat, 1);
     assert_eq!(s.recovery_slack_ms, 500);
+    assert_eq!(s.umask, None);
+    assert!(!s.unprivileged);
     assert_eq!(
         s.steps[0].action,
         Action::Acquire {

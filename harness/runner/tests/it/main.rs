@@ -1,4 +1,5 @@
 //! Runner tests: real processes, real signals. Adapters that misbehave are small `sh` scripts.
 
+mod faults;
 mod misbehaviour;
 mod support;
