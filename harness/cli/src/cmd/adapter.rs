@@ -283,23 +283,30 @@ fn spawn_child() -> io::Result<Child> {
         .spawn()
 }
 
-/// `threads` threads try the lock at one barrier; returns the most that held it at once.
+/// `threads` threads try the lock once each, released together from a barrier; once every
+/// thread has its answer, the winners hold for `hold` and release. Returns how many won.
 fn thread_race(path: PathBuf, threads: u32, hold: Duration) -> u32 {
-    let barrier = Arc::new(Barrier::new(threads as usize));
-    let holding = Arc::new(AtomicU32::new(0));
-    let most = Arc::new(AtomicU32::new(0));
+    let start = Arc::new(Barrier::new(threads as usize));
+    let answered = Arc::new(Barrier::new(threads as usize));
+    let winners = Arc::new(AtomicU32::new(0));
     let handles: Vec<_> = (0..threads)
         .map(|_| {
-            let (barrier, holding, most, path) =
-                (barrier.clone(), holding.clone(), most.clone(), path.clone());
+            let (start, answered, winners, path) = (
+                start.clone(),
+                answered.clone(),
+                winners.clone(),
+                path.clone(),
+            );
             std::thread::spawn(move || {
                 let lock = LockFile::new(path);
-                barrier.wait();
-                if let Ok(guard) = lock.try_exclusive() {
-                    let now = holding.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(now, Ordering::SeqCst);
+                start.wait();
+                let guard = lock.try_exclusive().ok();
+                if guard.is_some() {
+                    winners.fetch_add(1, Ordering::SeqCst);
+                }
+                answered.wait();
+                if let Some(guard) = guard {
                     std::thread::sleep(hold);
-                    holding.fetch_sub(1, Ordering::SeqCst);
                     let _ = guard.release();
                 }
             })
@@ -308,5 +315,5 @@ fn thread_race(path: PathBuf, threads: u32, hold: Duration) -> u32 {
     for handle in handles {
         let _ = handle.join();
     }
-    most.load(Ordering::SeqCst)
+    winners.load(Ordering::SeqCst)
 }

@@ -36,7 +36,7 @@ fn every_scenario_file_parses_and_is_named_after_its_id() {
 }
 
 #[test]
-fn catalogue_has_the_first_nine_scenarios() {
+fn catalogue_has_every_scenario_of_the_design() {
     let ids: Vec<String> = catalogue()
         .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
@@ -47,12 +47,42 @@ fn catalogue_has_the_first_nine_scenarios() {
             "blocking-handoff",
             "churn",
             "crash-holder",
+            "crash-mid-acquire",
+            "deleted-while-held",
             "exclusive-basic",
+            "exclusive-vs-shared",
+            "exec-child",
+            "holder-info",
+            "lock-file-mode",
+            "missing-dir",
+            "no-permission",
             "pause-holder",
+            "pid-reuse",
+            "planted-stale",
             "race-50",
+            "release-twice",
+            "second-handle",
+            "shared-coexist",
             "stale-race-50",
+            "symlink-at-path",
+            "threads-race",
             "timeout-honored",
+            "touch-fd",
             "try-does-not-block",
         ]
     );
+}
+
+#[test]
+fn every_level_has_scenarios() {
+    let mut levels = Vec::new();
+    for path in catalogue() {
+        let text = std::fs::read_to_string(&path).expect("readable scenario");
+        let scenario = parse_scenario("s.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        if !levels.contains(&scenario.level) {
+            levels.push(scenario.level);
+        }
+    }
+    levels.sort();
+    assert_eq!(levels, lockcheck_model::Level::ALL);
 }
