@@ -21,6 +21,7 @@ pub(crate) enum Privileges {
     #[default]
     Inherit,
     /// As root, without the file-permission capabilities (Linux).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     WithoutDacCapabilities,
     /// As this (uid, gid), with no supplementary groups. Linux never needs it.
     #[cfg_attr(any(target_os = "linux", windows), allow(dead_code))]
