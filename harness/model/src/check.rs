@@ -178,15 +178,7 @@ struct Findings {
 
 impl Findings {
     fn push(&mut self, kind: FindingKind, step: Option<u32>, evidence: Vec<usize>) {
-        let key = match kind {
-            FindingKind::Overlap { .. } => "overlap",
-            FindingKind::Outcome { .. } => "outcome",
-            FindingKind::Latency { .. } => "latency",
-            FindingKind::Winners { .. } => "winners",
-            FindingKind::Holder { .. } => "holder",
-            FindingKind::Victim { .. } => "victim",
-            FindingKind::FileSystem { .. } => "file_system",
-        };
+        let key = kind.check_name();
         let count = self.per_kind.entry(key).or_default();
         if *count >= MAX_FINDINGS_PER_KIND {
             return;
@@ -510,7 +502,7 @@ impl<'s, 'h> Checker<'s, 'h> {
                     let at = self.at(received);
                     if unsupported.as_ref().is_none_or(|(t, _)| at < *t) {
                         let reason = BrokenReason::Unsupported {
-                            op: op_name(&exchange.request.op).to_owned(),
+                            op: exchange.request.op.name().to_owned(),
                         };
                         unsupported = Some((at, describe_broken(Some(p), &reason)));
                     }
@@ -870,21 +862,6 @@ fn mode_name(mode: Mode) -> &'static str {
     match mode {
         Mode::Exclusive => "exclusive",
         Mode::Shared => "shared",
-    }
-}
-
-/// The wire name of an op.
-pub fn op_name(op: &Op) -> &'static str {
-    match op {
-        Op::Acquire { .. } => "acquire",
-        Op::Release => "release",
-        Op::Holder => "holder",
-        Op::SpawnChild => "spawn_child",
-        Op::TouchFd => "touch_fd",
-        Op::SecondHandle { .. } => "second_handle",
-        Op::ReleaseSecond => "release_second",
-        Op::ThreadRace { .. } => "thread_race",
-        Op::Exit => "exit",
     }
 }
 

@@ -16,7 +16,7 @@ mod toml_read;
 mod verdict;
 
 pub use check::{
-    MAX_FINDINGS_PER_KIND, applicability, check, describe_broken, merge, op_name, render_expect,
+    MAX_FINDINGS_PER_KIND, applicability, check, describe_broken, merge, render_expect,
     render_response, resolve_wait, sleep_ms,
 };
 pub use expectations::{Expectation, Expectations, parse_expectations};

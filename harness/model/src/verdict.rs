@@ -97,6 +97,21 @@ pub enum FindingKind {
     },
 }
 
+impl FindingKind {
+    /// The check's short name, e.g. `overlap`, as reports label it.
+    pub fn check_name(&self) -> &'static str {
+        match self {
+            FindingKind::Overlap { .. } => "overlap",
+            FindingKind::Outcome { .. } => "outcome",
+            FindingKind::Latency { .. } => "latency",
+            FindingKind::Winners { .. } => "winners",
+            FindingKind::Holder { .. } => "holder",
+            FindingKind::Victim { .. } => "victim",
+            FindingKind::FileSystem { .. } => "files",
+        }
+    }
+}
+
 /// A proven hold: the holder held the lock at least from `from_ns` (acquire answer received)
 /// to `to_ns` (release sent or process killed), on the runner's clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

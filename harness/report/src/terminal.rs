@@ -108,7 +108,7 @@ fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding
         let _ = writeln!(
             out,
             "{INDENT}{}{step}: {}",
-            paint.paint(BOLD, check_name(&finding.kind)),
+            paint.paint(BOLD, finding.kind.check_name()),
             finding.summary
         );
         for line in finding_detail(&finding.kind) {
@@ -165,18 +165,6 @@ fn replay(out: &mut String, scenario: &ScenarioResult, paint: Paint) {
             "{INDENT}replay: {}",
             paint.paint(BOLD, &scenario.replay)
         );
-    }
-}
-
-fn check_name(kind: &FindingKind) -> &'static str {
-    match kind {
-        FindingKind::Overlap { .. } => "overlap",
-        FindingKind::Outcome { .. } => "outcome",
-        FindingKind::Latency { .. } => "latency",
-        FindingKind::Winners { .. } => "winners",
-        FindingKind::Holder { .. } => "holder",
-        FindingKind::Victim { .. } => "victim",
-        FindingKind::FileSystem { .. } => "files",
     }
 }
 

@@ -496,7 +496,7 @@ impl Iteration<'_> {
         let line = serde_json::to_string(&request)
             .map_err(|e| harness(format!("encoding a request: {e}")))?;
         let name = self.parts[who].name.clone();
-        let op_name = op_name(&request.op);
+        let op_name = request.op.name();
         let at = self.now_ns();
         self.record(
             at,
@@ -1030,20 +1030,6 @@ fn wait_limit(wait: Wait, timeout_ms: Option<u64>, budget: Duration) -> Duration
     match wait {
         Wait::Timeout => budget + Duration::from_millis(timeout_ms.unwrap_or(0)),
         Wait::Try | Wait::Block => budget,
-    }
-}
-
-fn op_name(op: &Op) -> &'static str {
-    match op {
-        Op::Acquire { .. } => "acquire",
-        Op::Release => "release",
-        Op::Holder => "holder",
-        Op::SpawnChild => "spawn_child",
-        Op::TouchFd => "touch_fd",
-        Op::SecondHandle { .. } => "second_handle",
-        Op::ReleaseSecond => "release_second",
-        Op::ThreadRace { .. } => "thread_race",
-        Op::Exit => "exit",
     }
 }
 

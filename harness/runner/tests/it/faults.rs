@@ -97,7 +97,7 @@ fn messages(history: &History, op: &str) -> Vec<String> {
                 response,
             } if sent
                 .get(&(participant.clone(), response.id))
-                .is_some_and(|o| lockcheck_model::op_name(o) == op) =>
+                .is_some_and(|o| o.name() == op) =>
             {
                 out.push(response.message.clone().unwrap_or_default());
             }
