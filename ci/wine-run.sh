@@ -2,8 +2,10 @@
 # Windows under Wine: builds reflock, the runner and `lockcheck.exe` for x86_64-pc-windows-gnu
 # (clippy -D warnings included), runs reflock's own tests under Wine, then has the Linux runner
 # drive `wine64 lockcheck.exe adapter` (reflock's Windows backend) through the core, crash and
-# shared levels, and writes wine.md + wine.json into $WINE_REPORT_DIR (default
-# target/wine-report; `WINE_REPORT_DIR=reports ci/wine-run.sh` refreshes the committed copy).
+# shared levels, runs the Windows runner itself under Wine (core, crash, pause, shared, and
+# a SIGKILL of the runner that must leave no adapter behind), and writes wine.md and the
+# JSON reports into $WINE_REPORT_DIR (default target/wine-report; `WINE_REPORT_DIR=reports
+# ci/wine-run.sh` refreshes the committed copy).
 #
 # Wine is strong evidence, not proof: see the "What Wine cannot show" section of the report.
 set -euo pipefail
@@ -20,8 +22,10 @@ report_dir=${WINE_REPORT_DIR:-target/wine-report}
 mkdir -p "$report_dir"
 
 t=$(date +%s)
-CARGO_TARGET_DIR=$win_dir xcargo clippy --target $target -p reflock -p lockcheck-protocol -p lockcheck-runner -p lockcheck \
-    --lib --bins --tests -- -D warnings
+# reflock's tests too, since they run below; for the others, what ships.
+CARGO_TARGET_DIR=$win_dir xcargo clippy --target $target -p reflock --lib --tests -- -D warnings
+CARGO_TARGET_DIR=$win_dir xcargo clippy --target $target \
+    -p lockcheck-protocol -p lockcheck-runner -p lockcheck --lib --bins -- -D warnings
 CARGO_TARGET_DIR=$win_dir xcargo build --target $target -p lockcheck
 mapfile -t test_exes < <(CARGO_TARGET_DIR=$win_dir xcargo test --target $target -p reflock --no-run \
     --message-format=json 2>/dev/null | jq -r 'select(.executable != null) | .executable')
@@ -41,9 +45,15 @@ wine=/usr/lib/wine/wine64
 # One persistent wineserver, started here, so that it never belongs to a participant's
 # process group (the runner kills those groups whole).
 mkdir -p "$WINEPREFIX"
+# A server left from an earlier run of this prefix would refuse the new persistent one.
+/usr/lib/wine/wineserver -k 2>/dev/null || true
+/usr/lib/wine/wineserver -w
 /usr/lib/wine/wineserver -p
 trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT
-"$wine" "$bin_dir/lockcheck.exe" --version
+# The first program in a fresh session also starts Wine's own services, which inherit its
+# standard streams and live until `wineserver -k`: keep them off our output, or a reader of
+# this script's output (a pipe, CI's log) would wait for them.
+"$wine" "$bin_dir/lockcheck.exe" --version </dev/null >/dev/null 2>&1
 
 t=$(date +%s)
 for exe in "${test_exes[@]}"; do
@@ -63,14 +73,44 @@ name = "reflock-wine"
 description = "reflock's Windows backend: lockcheck.exe adapter, run by Wine"
 command = ["$wine", "$bin_dir/lockcheck.exe", "adapter"]
 EOF
+# LOCKCHECK_SCENARIOS=DIR runs a scenario directory instead of the built-in catalogue.
+catalogue=()
+[ -z "${LOCKCHECK_SCENARIOS:-}" ] || catalogue=(--scenarios "$LOCKCHECK_SCENARIOS")
 t=$(date +%s)
 status=0
-"$host_lockcheck" run --impl "$work/reflock-wine.toml" --level core --level crash --level shared \
+"$host_lockcheck" run --impl "$work/reflock-wine.toml" "${catalogue[@]}" \
+    --level core --level crash --level shared \
     --report "$work/report" | tee "$work/summary.txt" || status=$?
 elapsed=$(since "$t")
 echo "conformance under Wine (core, crash, shared): $elapsed"
 
+# The runner's Windows backend, under Wine: lockcheck.exe runs the scenarios itself, so
+# participants are started suspended inside Job objects, crashed with TerminateProcess and
+# paused by suspending their threads.
+t=$(date +%s)
+"$wine" "$bin_dir/lockcheck.exe" run "${catalogue[@]}" --level core --level crash --level pause \
+    --level shared --report "$work/win-runner" | tee "$work/win-runner.txt" || status=$?
+echo "Windows runner under Wine (core, crash, pause, shared): $(since "$t")"
+
+# Nothing outlives the Windows runner: SIGKILL it in the middle of race-50 (the Linux signal
+# ends the Wine process without any cleanup of its own) and every adapter must be gone soon.
+adapters() { pgrep -fc 'lockcheck\.exe adapter' || true; }
+"$wine" "$bin_dir/lockcheck.exe" run --scenario race-50 >/dev/null 2>&1 &
+runner=$!
+for _ in $(seq 300); do [ "$(adapters)" -ge 10 ] && break; sleep 0.1; done
+before=$(adapters)
+kill -KILL "$runner"
+wait "$runner" 2>/dev/null || true
+for _ in $(seq 100); do [ "$(adapters)" -eq 0 ] && break; sleep 0.1; done
+after=$(adapters)
+echo "SIGKILLed Windows runner: $before adapters before, $after left after"
+if [ "$before" -lt 10 ] || [ "$after" -ne 0 ]; then
+    echo "the Job objects did not take the adapters down with the runner" >&2
+    status=1
+fi
+
 cp "$work/report/report.json" "$report_dir/wine.json"
+cp "$work/win-runner/report.json" "$report_dir/wine-windows-runner.json"
 {
     cat <<'EOF'
 # reflock's Windows backend under Wine
@@ -81,7 +121,8 @@ reflock adapter, and runs the core, crash and shared levels. Full results: `wine
 
 EOF
     echo "Wine: $(/usr/lib/wine/wine64 --version 2>/dev/null || echo unknown)," \
-        "Rust: $(/usr/bin/rustc --version), seed 0."
+        "Rust: $(/usr/bin/rustc --version), seed 0," \
+        "catalogue: ${LOCKCHECK_SCENARIOS:-built in}."
     echo
     echo "| scenario | level | verdict | iterations | ms |"
     echo "|---|---|---|---|---|"
@@ -90,6 +131,26 @@ EOF
     echo
     jq -r '.totals | "\(.passed) passed, \(.failed) failed, \(.skipped) skipped, \(.broken) broken (of \(.total))."' \
         "$report_dir/wine.json"
+    cat <<'EOF'
+
+## The runner's Windows backend, under Wine
+
+`wine64 lockcheck.exe run` (core, crash, pause and shared levels): the Windows build runs
+the scenarios itself, so each participant is started suspended, put in its own kill-on-close
+Job object (nested in the runner's own), resumed, crashed with `TerminateProcess` and paused
+by suspending every thread (`SuspendThread` on a Toolhelp32 snapshot). Full results: `wine-windows-runner.json`.
+
+| scenario | level | verdict | iterations | ms |
+|---|---|---|---|---|
+EOF
+    jq -r '.run.scenarios[] | "| \(.scenario) | \(.level) | \(.verdict.verdict) | \(.iterations) | \(.duration_ms) |"' \
+        "$report_dir/wine-windows-runner.json"
+    echo
+    jq -r '.totals | "\(.passed) passed, \(.failed) failed, \(.skipped) skipped, \(.broken) broken (of \(.total))."' \
+        "$report_dir/wine-windows-runner.json"
+    echo
+    echo "Runner SIGKILLed in the middle of race-50: $before adapters running before," \
+        "$after left after."
     cat <<'EOF'
 
 ## What Wine cannot show
@@ -106,11 +167,11 @@ as strong evidence that reflock's Windows backend is right, not as proof.
   request with a pause of up to 8 ms. So the blocking and timeout scenarios here exercise that
   fallback; the event-driven wait and `CancelIoEx` that Windows uses are only type-checked and
   linted here, and run on the GitHub Actions `windows-latest` job (`ci/github-workflow.yml`).
-- **Faults are Linux signals.** The runner here is the Linux one: a crash is SIGKILL of the
-  Wine process, not `TerminateProcess`. The runner's Windows backend (Job objects,
-  `TerminateProcess`, pause by `SuspendThread`) is built and linted but not run here.
-- **The pause level is not run**: SIGSTOP of a Wine process says nothing about Windows
-  suspension.
+- **Faults in the first table are Linux signals**: the Linux runner SIGKILLs the Wine
+  process. The second table runs the runner's Windows backend, but Job objects, thread
+  suspension and `TerminateProcess` are then wineserver's versions of them. The pause level
+  is run only there, and a paused holder of a kernel lock stays the holder whether or not its
+  threads have really stopped, so it shows that pause and resume work, not how promptly.
 - **Process identity differs**: the pid reflock records is Wine's Windows pid, not the Linux
   pid the runner sees, so holder-info checks are not meaningful here (fs level, not run).
 - **Not run at all**: the process and fs levels (symlinks, permissions and ACLs, child
