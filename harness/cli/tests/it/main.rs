@@ -1,4 +1,7 @@
 //! CLI tests: the real `lockcheck` binary, real adapters, real processes.
+//! Unix only: the fixtures are `sh` adapters and the cleanup test reads /proc.
+
+#![cfg(unix)]
 
 mod cleanup;
 mod errors;

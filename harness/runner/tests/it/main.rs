@@ -1,4 +1,7 @@
 //! Runner tests: real processes, real signals. Adapters that misbehave are small `sh` scripts.
+//! Unix only: the adapters are `sh` scripts and the faults are signals.
+
+#![cfg(unix)]
 
 mod faults;
 mod misbehaviour;
