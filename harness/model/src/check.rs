@@ -284,6 +284,22 @@ impl<'s, 'h> Checker<'s, 'h> {
         }
     }
 
+    /// The runner's look at who had the lock file open, taken for step `index` after the
+    /// response `received`: evidence for why an acquire was refused.
+    fn open_by(&self, index: u32, received: usize) -> Option<usize> {
+        self.order.iter().copied().find(|&i| {
+            let event = &self.events[i];
+            event.step == Some(index)
+                && event.at_ns >= self.at(received)
+                && matches!(
+                    event.kind,
+                    EventKind::Observed {
+                        observation: Observation::OpenBy { .. }
+                    }
+                )
+        })
+    }
+
     /// Proven holds, in the order they started.
     fn holds(&self) -> Vec<Hold> {
         let mut holds: Vec<Hold> = Vec::new();
@@ -507,6 +523,8 @@ impl<'s, 'h> Checker<'s, 'h> {
                         unsupported = Some((at, describe_broken(Some(p), &reason)));
                     }
                 } else {
+                    let mut evidence = vec![exchange.sent, received];
+                    evidence.extend(self.open_by(index, received));
                     findings.push(
                         FindingKind::Outcome {
                             participant: p.to_owned(),
@@ -514,7 +532,7 @@ impl<'s, 'h> Checker<'s, 'h> {
                             got: render_response(response),
                         },
                         Some(index),
-                        vec![exchange.sent, received],
+                        evidence,
                     );
                 }
                 continue;

@@ -159,6 +159,21 @@ pub enum Observation {
         /// The paths, sorted; empty when nothing was left behind.
         paths: Vec<String>,
     },
+    /// The processes that had the lock file open, looked up just after an `acquire` the step
+    /// expected to succeed was refused (Linux only: from `/proc/*/fd`).
+    OpenBy {
+        /// The processes, by pid; empty when none had it open any more.
+        processes: Vec<OpenProcess>,
+    },
+}
+
+/// A process that had the lock file open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenProcess {
+    /// Its pid.
+    pub pid: u32,
+    /// Its command name (`/proc/PID/comm`), empty if it could not be read.
+    pub command: String,
 }
 
 /// Why a run is `broken` rather than a verdict on the lock.

@@ -20,7 +20,7 @@ pub use check::{
     render_response, resolve_wait, sleep_ms,
 };
 pub use expectations::{Expectation, Expectations, parse_expectations};
-pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation};
+pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
 pub use manifest::{Manifest, Placeholders, parse_manifest};
 pub use parse::{ACTION_NAMES, parse_scenario};
 pub use result::{RunResult, ScenarioResult};

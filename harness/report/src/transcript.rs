@@ -163,6 +163,19 @@ fn observation_text(observation: &Observation) -> String {
         } => format!("lock path: {file_type}"),
         Observation::Leftovers { paths } if paths.is_empty() => "nothing left behind".to_owned(),
         Observation::Leftovers { paths } => format!("left behind: {}", paths.join(", ")),
+        Observation::OpenBy { processes } if processes.is_empty() => {
+            "lock file open in no process any more".to_owned()
+        }
+        Observation::OpenBy { processes } => {
+            let list: Vec<String> = processes
+                .iter()
+                .map(|p| match p.command.as_str() {
+                    "" => format!("pid {}", p.pid),
+                    command => format!("pid {} ({command})", p.pid),
+                })
+                .collect();
+            format!("lock file open in {}", list.join(", "))
+        }
     }
 }
 
@@ -190,5 +203,34 @@ pub(crate) fn broken_text(reason: &BrokenReason) -> String {
             format!("answered `unsupported` to `{op}`, which its capabilities declare")
         }
         BrokenReason::Harness { message } => format!("harness: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lockcheck_model::OpenProcess;
+
+    use super::*;
+
+    #[test]
+    fn open_by_names_each_process_or_says_none_had_it() {
+        let processes = vec![
+            OpenProcess {
+                pid: 41,
+                command: "sleep".to_owned(),
+            },
+            OpenProcess {
+                pid: 42,
+                command: String::new(),
+            },
+        ];
+        assert_eq!(
+            observation_text(&Observation::OpenBy { processes }),
+            "lock file open in pid 41 (sleep), pid 42"
+        );
+        assert_eq!(
+            observation_text(&Observation::OpenBy { processes: vec![] }),
+            "lock file open in no process any more"
+        );
     }
 }

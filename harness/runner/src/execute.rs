@@ -275,6 +275,7 @@ impl Iteration<'_> {
             Action::Acquire {
                 mode,
                 wait,
+                expect,
                 background,
                 ..
             } => {
@@ -295,8 +296,16 @@ impl Iteration<'_> {
                         self.parts[who].background.push_back(id);
                     }
                 } else {
-                    let limit = wait_limit(wait, timeout_ms, timeout);
-                    self.await_all(&members, &ids, Instant::now() + limit)?;
+                    let deadline = Instant::now() + wait_limit(wait, timeout_ms, timeout);
+                    let mut refused = false;
+                    for (&who, &id) in members.iter().zip(&ids) {
+                        let status = self.await_one(who, id, deadline)?.status;
+                        refused |= matches!(status, Status::Busy | Status::Timeout)
+                            && !expect.accepts(status, None);
+                    }
+                    if refused {
+                        self.observe_openers(index);
+                    }
                 }
             }
             Action::Await { .. } => {
@@ -870,6 +879,15 @@ impl Iteration<'_> {
             ids.push(self.send(who, op.clone(), index, Some(round))?);
         }
         Ok(ids)
+    }
+
+    /// Records which processes have the lock file open, as evidence for a refused acquire.
+    fn observe_openers(&mut self, index: u32) {
+        if let Some(processes) = crate::openers::open_by(self.dir.lock_path()) {
+            let at = self.now_ns();
+            let observation = Observation::OpenBy { processes };
+            self.record(at, Some(index), None, EventKind::Observed { observation });
+        }
     }
 
     /// SIGKILLs one participant and waits until it has exited.

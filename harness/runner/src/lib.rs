@@ -8,6 +8,7 @@ mod adapter;
 mod confine;
 mod execute;
 mod lockdir;
+mod openers;
 mod probe;
 mod run;
 mod setup;

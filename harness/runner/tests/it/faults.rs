@@ -327,3 +327,78 @@ fn a_live_pid_plant_names_a_live_process_that_is_not_the_runner_in_an_old_file()
     let result = run(&spec, &toml);
     assert_eq!(result.verdict, Verdict::Pass, "{:#?}", result.history);
 }
+
+/// A refused acquire that the step expected to succeed gets a look at who has the lock file
+/// open; a refusal the step expected does not.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unexpected_refusal_records_which_processes_have_the_lock_file_open() {
+    let spec = adapter(&[
+        (
+            "spawn_child",
+            r#"sleep 600 3>>"$LOCKCHECK_LOCK_PATH" & answer ok ",\"child_pid\":$!""#,
+        ),
+        ("acquire", "answer busy"),
+    ]);
+    let steps = |expect: &str| {
+        format!(
+            "{}[[steps]]\nwho = \"a\"\ndo = \"spawn_child\"\n[[steps]]\nwho = \"a\"\ndo = \"kill\"\n\
+             [[steps]]\nwho = \"b\"\ndo = \"acquire\"\nexpect = \"{expect}\"\n",
+            header("", &format!("{A}[[participants]]\nname = \"b\"\n"))
+        )
+    };
+
+    let result = run(&spec, &steps("ok"));
+    let history = result.history.expect("a failing run keeps its history");
+    let child = history
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Received { response, .. } => response.child_pid,
+            _ => None,
+        })
+        .expect("spawn_child answered with a pid");
+    let open: Vec<_> = observations(&history)
+        .into_iter()
+        .filter_map(|o| match o {
+            Observation::OpenBy { processes } => Some(processes.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(
+        open[0]
+            .iter()
+            .any(|p| p.pid == child && p.command == "sleep"),
+        "child {child} not among {open:?}"
+    );
+    let Verdict::Fail { findings } = &result.verdict else {
+        panic!("expected a failure, got {:?}", result.verdict);
+    };
+    let observed = history
+        .events
+        .iter()
+        .position(|e| {
+            matches!(
+                &e.kind,
+                EventKind::Observed {
+                    observation: Observation::OpenBy { .. }
+                }
+            )
+        })
+        .unwrap();
+    assert!(
+        findings.iter().any(
+            |f| matches!(f.kind, FindingKind::Outcome { .. }) && f.evidence.contains(&observed)
+        ),
+        "the outcome finding cites the observation: {findings:#?}"
+    );
+
+    let (_, history) = history_of(&spec, &steps("busy"));
+    assert!(
+        !observations(&history)
+            .iter()
+            .any(|o| matches!(o, Observation::OpenBy { .. })),
+        "an expected refusal is not investigated"
+    );
+}
