@@ -5,9 +5,12 @@
 //! write the strings it returns.
 //!
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
-//! and [`from_json`] for `report.json`. [`transcript`] and [`Totals`] are shared by the formats.
+//! and [`from_json`] for `report.json`, [`Matrix`] with [`matrix_markdown`] for
+//! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`). [`transcript`] and
+//! [`Totals`] are shared by the formats.
 
 mod json;
+mod matrix;
 mod terminal;
 mod totals;
 mod transcript;
@@ -15,6 +18,7 @@ mod transcript;
 pub use json::{
     REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, to_json,
 };
+pub use matrix::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
 pub use terminal::{TerminalOptions, summary};
 pub use totals::Totals;
 pub use transcript::transcript;

@@ -2,67 +2,21 @@
 //! `fixtures/impls/`, judge each verdict against the implementation's expectations, and write
 //! the cross-implementation matrix (`reports/matrix.md` and `reports/matrix.json`).
 //! `--write-expectations` also rewrites each expectations file from the run, for review.
+//! This module runs and writes; `lockcheck_report::matrix_markdown` and friends format.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use std::{env, fs};
 
 use anyhow::Context;
-use lockcheck_model::{
-    Expectation, Expectations, Placeholders, RunResult, Scenario, ScenarioResult, Verdict,
-};
+use lockcheck_model::{Expectations, Placeholders, RunResult, Scenario};
+use lockcheck_report::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
 use lockcheck_runner::{AdapterSpec, PrepareEnv, Prepared, RunOptions};
-use serde::Serialize;
 
 use crate::catalogue;
 use crate::cli::MatrixArgs;
 use crate::exit::Exit;
-
-/// One implementation's row.
-#[derive(Debug, Serialize)]
-struct Row {
-    name: String,
-    /// `name version (language)` from the adapter's hello, when it said hello.
-    implementation: Option<String>,
-    /// The manifest, relative to the project root (`None` for the built-in reflock).
-    manifest: Option<String>,
-    description: Option<String>,
-    /// `ready`, `unavailable` or `setup_failed`.
-    setup: &'static str,
-    setup_ms: u64,
-    run_ms: u64,
-    /// Why the row has no results, when it has none.
-    note: Option<String>,
-    cells: Vec<Cell>,
-}
-
-/// One implementation × scenario.
-#[derive(Debug, Serialize)]
-struct Cell {
-    scenario: String,
-    /// `pass`, `fail`, `xfail` (an expected failure), `xpass` (an expected failure that
-    /// passed: the expectation is stale), `skip` or `broken`.
-    verdict: &'static str,
-    /// One line: the first finding, the skip reason, or the expectation's reason.
-    evidence: Option<String>,
-    link: Option<String>,
-    replay: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Matrix {
-    seed: u64,
-    scenarios: Vec<ScenarioHead>,
-    implementations: Vec<Row>,
-}
-
-#[derive(Debug, Serialize)]
-struct ScenarioHead {
-    id: String,
-    level: &'static str,
-}
 
 pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
@@ -132,7 +86,7 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
             && let Some(file) = &manifest.expectations
         {
             let path = root.join(file);
-            let text = regenerate(&row, &expectations);
+            let text = expectations_toml(&row, &expectations);
             fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         }
         rows.push(row);
@@ -154,7 +108,7 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
     let json = serde_json::to_string_pretty(&matrix)? + "\n";
     fs::write(out.join("matrix.json"), json)
         .with_context(|| format!("cannot write {}", out.join("matrix.json").display()))?;
-    fs::write(out.join("matrix.md"), markdown(&matrix))
+    fs::write(out.join("matrix.md"), matrix_markdown(&matrix))
         .with_context(|| format!("cannot write {}", out.join("matrix.md").display()))?;
 
     let unexpected = matrix
@@ -262,7 +216,7 @@ fn run_row(
     let cells = result
         .scenarios
         .iter()
-        .map(|r| cell(r, expectations.get(&r.scenario)))
+        .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
         .collect();
     Row {
         name: name.to_owned(),
@@ -284,144 +238,7 @@ fn implementation(result: &RunResult) -> Option<String> {
         .map(|i| format!("{} {} ({})", i.name, i.version, i.language))
 }
 
-fn cell(result: &ScenarioResult, expected: Option<&Expectation>) -> Cell {
-    let (verdict, evidence) = match (&result.verdict, expected) {
-        (Verdict::Pass, None) => ("pass", None),
-        (Verdict::Pass, Some(e)) => ("xpass", Some(format!("expected to fail: {}", e.reason))),
-        (Verdict::Fail { .. }, Some(e)) => ("xfail", Some(e.reason.clone())),
-        (Verdict::Fail { findings }, None) => (
-            "fail",
-            findings.first().map(|f| first_line(&f.summary).to_owned()),
-        ),
-        (Verdict::Skip { reason }, _) => ("skip", Some(reason.clone())),
-        (Verdict::Broken { reason }, _) => ("broken", Some(first_line(reason).to_owned())),
-    };
-    Cell {
-        scenario: result.scenario.clone(),
-        verdict,
-        evidence,
-        link: expected.and_then(|e| e.link.clone()),
-        replay: result.replay.clone(),
-    }
-}
-
-/// The expectations file a run implies: every failing scenario, keeping the reason and link
-/// of entries that still fail, and a FIXME with the evidence for new ones.
-fn regenerate(row: &Row, old: &Expectations) -> String {
-    let entries = row
-        .cells
-        .iter()
-        .filter(|c| matches!(c.verdict, "fail" | "xfail"))
-        .map(|c| match old.get(&c.scenario) {
-            Some(e) => e.clone(),
-            None => Expectation {
-                scenario: c.scenario.clone(),
-                reason: format!(
-                    "FIXME: confirm in the library's source or docs, then explain: {}",
-                    c.evidence.as_deref().unwrap_or("failed")
-                ),
-                link: None,
-            },
-        })
-        .collect();
-    let header = format!(
-        "# Scenarios `{}` is known to fail, with the reason and the upstream link where one exists.\n\
-         # Regenerate with `lockcheck matrix --write-expectations`, then review every FIXME.\n\n",
-        row.name
-    );
-    header + &Expectations { entries }.to_toml()
-}
-
-fn markdown(matrix: &Matrix) -> String {
-    let mut out = String::from(
-        "# lockcheck: the cross-implementation matrix\n\n\
-         Generated by `lockcheck matrix` (regenerate with that command from the repository root).\n\
-         Each cell is one scenario's verdict against one implementation: `pass`; **FAIL**, a\n\
-         failure nobody expected; `xfail`, a known failure listed with its reason in\n\
-         `fixtures/expectations/`; **XPASS**, a listed failure that passed (a stale\n\
-         expectation); `skip`, the implementation does not declare what the scenario needs;\n\
-         **BROKEN**, the adapter or harness misbehaved.\n\n",
-    );
-    out.push_str("## Implementations\n\n| implementation | version | setup | description |\n|---|---|---|---|\n");
-    for row in &matrix.implementations {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            row.name,
-            row.implementation.as_deref().unwrap_or("-"),
-            match row.setup {
-                "ready" => "ready".to_owned(),
-                other => format!(
-                    "{other}: {}",
-                    escape(first_line(row.note.as_deref().unwrap_or("")))
-                ),
-            },
-            escape(row.description.as_deref().unwrap_or("")),
-        ));
-    }
-    // Implementations as columns keeps the table narrow enough to read.
-    out.push_str("\n## Verdicts\n\n| scenario |");
-    for row in &matrix.implementations {
-        out.push_str(&format!(" {} |", row.name));
-    }
-    out.push_str("\n|---|");
-    for _ in &matrix.implementations {
-        out.push_str("---|");
-    }
-    out.push('\n');
-    for head in &matrix.scenarios {
-        out.push_str(&format!("| {}::{} |", head.level, head.id));
-        for row in &matrix.implementations {
-            let verdict = row
-                .cells
-                .iter()
-                .find(|c| c.scenario == head.id)
-                .map_or("-", |c| match c.verdict {
-                    "fail" => "**FAIL**",
-                    "xpass" => "**XPASS**",
-                    "broken" => "**BROKEN**",
-                    other => other,
-                });
-            out.push_str(&format!(" {verdict} |"));
-        }
-        out.push('\n');
-    }
-    out.push_str("\n## Evidence\n\nEvery cell that is not a pass or a skip, with its reason or first finding and a replay command.\n\n");
-    let mut by_impl: BTreeMap<usize, Vec<&Cell>> = BTreeMap::new();
-    for (i, row) in matrix.implementations.iter().enumerate() {
-        for c in &row.cells {
-            if !matches!(c.verdict, "pass" | "skip") {
-                by_impl.entry(i).or_default().push(c);
-            }
-        }
-    }
-    if by_impl.is_empty() {
-        out.push_str("Nothing failed.\n");
-    }
-    for (i, cells) in by_impl {
-        let row = &matrix.implementations[i];
-        out.push_str(&format!("### {}\n\n", row.name));
-        for c in cells {
-            out.push_str(&format!(
-                "- `{}` {}: {}{}\n  replay: `{}`\n",
-                c.scenario,
-                c.verdict,
-                escape(c.evidence.as_deref().unwrap_or("")),
-                c.link
-                    .as_deref()
-                    .map(|l| format!(" ([upstream]({l}))"))
-                    .unwrap_or_default(),
-                c.replay
-            ));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn escape(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
+/// A note's first line, for the one-line summary and unavailable cells.
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
