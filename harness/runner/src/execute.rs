@@ -806,6 +806,7 @@ impl Iteration<'_> {
 
     /// Every member tries, each after its own random delay within `jitter`; the winners hold
     /// until all have answered, then release or are killed. Killed winners leave the race.
+    /// The step ends early after a round with more than one winner.
     #[allow(clippy::too_many_arguments)]
     fn race(
         &mut self,
@@ -849,6 +850,11 @@ impl Iteration<'_> {
                     }
                     members.retain(|who| !winners.contains(who));
                 }
+            }
+            // Two winners in one round already fail the scenario; later rounds add no evidence,
+            // and against a lease lock each of them costs a whole lease.
+            if winners.len() > 1 {
+                break;
             }
         }
         Ok(())

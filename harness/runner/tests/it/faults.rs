@@ -402,3 +402,28 @@ fn an_unexpected_refusal_records_which_processes_have_the_lock_file_open() {
         "an expected refusal is not investigated"
     );
 }
+
+#[test]
+fn a_race_ends_after_the_first_round_with_two_winners() {
+    let toml = format!(
+        "{}[[steps]]\nwho = \"c\"\ndo = \"race\"\nrounds = 4\n",
+        header(
+            "",
+            &format!("{A}[[participants]]\nname = \"c\"\ncount = 3\n")
+        )
+    );
+    let acquires = |history: &History| {
+        history
+            .events
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::Sent { request, .. } if matches!(request.op, Op::Acquire { .. })))
+            .count()
+    };
+    // Everyone wins round 0: the verdict is settled and rounds 1 to 3 are not run.
+    let (verdict, history) = history_of(&adapter(&[("acquire", "answer ok")]), &toml);
+    assert!(matches!(verdict, Verdict::Fail { .. }));
+    assert_eq!(acquires(&history), 3);
+    // Nobody wins: every round runs.
+    let (_, history) = history_of(&adapter(&[("acquire", "answer busy")]), &toml);
+    assert_eq!(acquires(&history), 12);
+}
