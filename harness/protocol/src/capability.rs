@@ -77,7 +77,8 @@ pub enum Recovery {
     Kernel,
     /// The next contender notices that the PID in the lock file is dead and breaks the lock.
     StalePid,
-    /// The lock expires `ms` milliseconds after the holder last refreshed it.
+    /// The lock expires at the latest `ms` milliseconds after the holder last refreshed it
+    /// (the worst case, including any lease stamped into the future).
     Lease {
         /// Lease length in milliseconds.
         ms: u64,
