@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use lockcheck_model::{Finding, FindingKind, Interval, RunResult, ScenarioResult, Verdict};
+use lockcheck_model::{
+    EventKind, Finding, FindingKind, History, Interval, RunResult, ScenarioResult, Verdict,
+};
 
 use crate::Totals;
 use crate::transcript::{millis, transcript};
@@ -147,15 +149,45 @@ fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding
 fn broken_details(out: &mut String, scenario: &ScenarioResult, paint: Paint) {
     if let Some(history) = &scenario.history {
         let len = history.events.len();
-        let tail: Vec<usize> = (len.saturating_sub(BROKEN_TAIL_LINES)..len).collect();
-        if !tail.is_empty() {
+        let mut shown: Vec<usize> = (len.saturating_sub(BROKEN_TAIL_LINES)..len).collect();
+        // Why an adapter died is usually on its stderr, which 50 racers can push far out of
+        // the tail: the culprit's last lines are shown wherever they are.
+        shown.extend(culprit_stderr(history));
+        shown.sort_unstable();
+        shown.dedup();
+        if !shown.is_empty() {
             let _ = writeln!(out, "{INDENT}last events:");
         }
-        for line in transcript(history, &tail) {
+        for line in transcript(history, &shown) {
             let _ = writeln!(out, "{DETAIL_INDENT}{}", paint.paint(DIM, &line));
         }
     }
     replay(out, scenario, paint);
+}
+
+/// Indices of the last stderr lines of the participant a broken history blames.
+fn culprit_stderr(history: &History) -> Vec<usize> {
+    let culprit = history.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Broken {
+            participant: Some(who),
+            ..
+        } => Some(who),
+        _ => None,
+    });
+    let Some(culprit) = culprit else {
+        return Vec::new();
+    };
+    let mut lines: Vec<usize> = history
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            matches!(&e.kind, EventKind::Stderr { participant, .. } if participant == culprit)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    lines.drain(..lines.len().saturating_sub(BROKEN_TAIL_LINES));
+    lines
 }
 
 fn replay(out: &mut String, scenario: &ScenarioResult, paint: Paint) {

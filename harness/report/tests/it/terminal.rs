@@ -128,3 +128,47 @@ fn many_findings_are_cut() {
         "{text}"
     );
 }
+
+/// A dead adapter's own stderr says why it died; among 50 racers it is far from the tail, so
+/// the summary shows the culprit's last lines wherever they are, and no one else's.
+#[test]
+fn broken_shows_the_culprits_stderr_outside_the_tail() {
+    use fixture::{event, ms, sent, try_exclusive};
+    use lockcheck_model::{BrokenReason, EventKind, History};
+    let stderr = |at, who: &str, line: &str| {
+        event(
+            ms(at),
+            EventKind::Stderr {
+                participant: who.to_owned(),
+                line: line.to_owned(),
+            },
+        )
+    };
+    let mut events = vec![
+        stderr(1, "c.16", "loader: cannot map the image"),
+        stderr(2, "c.17", "a bystander's complaint"),
+    ];
+    events.extend((0..10).map(|i| sent(ms(10 + i), &format!("c.{i}"), i + 1, try_exclusive())));
+    events.push(event(
+        ms(30),
+        EventKind::Broken {
+            participant: Some("c.16".to_owned()),
+            reason: BrokenReason::EarlyExit {
+                code: Some(1),
+                signal: None,
+            },
+        },
+    ));
+    let mut run = fixture::run();
+    run.scenarios.retain(|s| s.scenario == "crash-holder");
+    run.scenarios[0].history = Some(History {
+        seed: 42,
+        iteration: 0,
+        events,
+    });
+    let text = plain(&run);
+    assert!(text.contains("loader: cannot map the image"), "{text}");
+    assert!(!text.contains("bystander"), "{text}");
+    assert!(text.contains("c.9"), "the tail is still shown: {text}");
+    assert!(!text.contains("c.4"), "only the tail is shown: {text}");
+}
