@@ -1,6 +1,7 @@
 //! The request/response loop: `hello`, then one response line per request line.
 
 use std::io::{self, BufRead, Write};
+use std::time::Duration;
 
 use lockcheck_protocol::{AdapterMessage, Op};
 
@@ -19,7 +20,8 @@ pub enum Ended {
 /// Serves `session`: writes its `hello` to `output`, then answers each line of `input` until
 /// `exit` or end of input. Blank lines are skipped. A line that cannot be parsed is answered
 /// `bad_request` (or `unsupported` for an unknown op) when it carries a usable id; without one
-/// there is nothing to answer, so the problem goes to `errors` and reading goes on. Every
+/// there is nothing to answer, so the problem goes to `errors` and reading goes on. A request
+/// with `after_us` is carried out that long after it was read. Every
 /// response carries `t_ns` from the session's clock. Errors are I/O errors on the streams.
 pub fn serve(
     session: &mut Session,
@@ -35,6 +37,9 @@ pub fn serve(
         }
         let (mut response, exit) = match lockcheck_protocol::parse_request(&line) {
             Ok(request) => {
+                if let Some(us) = request.after_us {
+                    std::thread::sleep(Duration::from_micros(us));
+                }
                 let exit = matches!(request.op, Op::Exit);
                 (session.run(request.id, request.op), exit)
             }
@@ -166,6 +171,7 @@ mod tests {
             },
             capabilities: capabilities.to_vec(),
             recovery: Recovery::Kernel,
+            timed_start: true,
         }
     }
 
@@ -245,6 +251,28 @@ mod tests {
     fn only(served: Served) -> Response {
         assert_eq!(served.responses.len(), 1, "{:?}", served.responses);
         timeless(served.responses.into_iter().next().unwrap())
+    }
+
+    /// `after_us` delays the work, not just the answer: the acquire's `t_ns` is at least that
+    /// long after the previous answer's. The hello offers it, whatever the caller's said.
+    #[test]
+    fn after_us_starts_the_request_that_much_later() {
+        let mut plain = hello(&Capability::ALL);
+        plain.timed_start = false;
+        let mut session = Session::new(plain, "/nonexistent/lockcheck-kit", Fake::boxed());
+        let served = serve_session(
+            &mut session,
+            "{\"id\":1,\"op\":\"holder\"}\n\
+             {\"id\":2,\"op\":\"acquire\",\"mode\":\"exclusive\",\"wait\":\"try\",\"after_us\":30000}\n",
+        );
+        assert!(served.hello.timed_start);
+        let t: Vec<u64> = served.responses.iter().map(|r| r.t_ns.unwrap()).collect();
+        assert_eq!(served.responses[1].status, Status::Ok);
+        assert!(
+            t[1] - t[0] >= 30_000_000,
+            "answered {} ns apart",
+            t[1] - t[0]
+        );
     }
 
     #[test]

@@ -26,8 +26,10 @@ pub struct Session {
 
 impl Session {
     /// A session that introduces itself with `hello` and serves `primary`, a lock object on
-    /// `path` (which `touch_fd` opens).
-    pub fn new(hello: Hello, path: impl Into<PathBuf>, primary: Box<dyn Lock>) -> Session {
+    /// `path` (which `touch_fd` opens). The hello is made to say `timed_start`, since
+    /// [`serve`](crate::serve) honours `after_us`.
+    pub fn new(mut hello: Hello, path: impl Into<PathBuf>, primary: Box<dyn Lock>) -> Session {
+        hello.timed_start = true;
         Session {
             hello,
             path: path.into(),

@@ -218,6 +218,16 @@ pub enum BrokenReason {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signal: Option<i32>,
     },
+    /// The hello said `timed_start`, but a request with `after_us` was answered sooner than
+    /// that after it was sent: the adapter did not wait.
+    EarlyStart {
+        /// The request's op.
+        op: String,
+        /// How long it said to wait, in microseconds.
+        after_us: u64,
+        /// How soon after sending it the answer came, in microseconds.
+        answered_us: u64,
+    },
     /// No answer within the step's deadline.
     Hang {
         /// The request that got no answer, as `op` name.
@@ -267,6 +277,15 @@ impl std::fmt::Display for BrokenReason {
                     (None, None) => Ok(()),
                 }
             }
+            BrokenReason::EarlyStart {
+                op,
+                after_us,
+                answered_us,
+            } => write!(
+                f,
+                "adapter answered `{op}` {answered_us} µs after it was sent, sooner than its \
+                 after_us of {after_us} µs, though its hello says timed_start"
+            ),
             BrokenReason::Hang { op, waited_ms } => {
                 write!(f, "adapter did not answer `{op}` within {waited_ms} ms")
             }

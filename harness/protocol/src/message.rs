@@ -13,6 +13,23 @@ pub struct Request {
     /// What to do.
     #[serde(flatten)]
     pub op: Op,
+    /// Carry the request out this many microseconds after reading it, not at once. Sent only
+    /// to adapters whose hello says `timed_start`, and only for a race's tries: each racer then
+    /// starts from its own timer at the instant the runner drew for it, however fast the
+    /// runner itself can write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_us: Option<u64>,
+}
+
+impl Request {
+    /// A request to be carried out at once.
+    pub fn new(id: u64, op: Op) -> Request {
+        Request {
+            id,
+            op,
+            after_us: None,
+        }
+    }
 }
 
 /// The operations of protocol v1. An adapter answers an op it does not know with
@@ -200,6 +217,10 @@ pub struct Hello {
     pub capabilities: Vec<Capability>,
     /// How a crashed holder's lock is recovered.
     pub recovery: Recovery,
+    /// The adapter honours requests' `after_us`. Without it the runner times a race's tries
+    /// by when it writes them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timed_start: bool,
 }
 
 impl Hello {

@@ -196,6 +196,13 @@ pub(crate) fn broken_text(reason: &BrokenReason) -> String {
         BrokenReason::EarlyExit { code, signal } => {
             format!("adapter exited early{}", exit_text(*code, *signal))
         }
+        BrokenReason::EarlyStart {
+            op,
+            after_us,
+            answered_us,
+        } => format!(
+            "answered `{op}` after {answered_us} µs, without waiting its after_us of {after_us} µs"
+        ),
         BrokenReason::Hang { op, waited_ms } => {
             format!("no answer to `{op}` within {waited_ms} ms")
         }

@@ -10,7 +10,7 @@ use lockcheck_model::{
     Action, BrokenReason, Event, EventKind, Fault, History, Observation, RaceEnd, Scenario, Step,
 };
 use lockcheck_protocol::{
-    AdapterMessage, Mode, Op, PROTOCOL_VERSION, Recovery, Request, Response, Status, Wait,
+    AdapterMessage, Hello, Mode, Op, PROTOCOL_VERSION, Recovery, Request, Response, Status, Wait,
 };
 
 use crate::adapter::{Adapter, Launch, Message, Output};
@@ -54,6 +54,8 @@ struct Pending {
     op: &'static str,
     step: u32,
     round: Option<u32>,
+    /// For a request with `after_us`: when it was sent, and how long it said to wait.
+    timed: Option<(u64, u64)>,
 }
 
 struct Participant {
@@ -73,6 +75,8 @@ pub(crate) struct Iteration<'a> {
     spec: &'a AdapterSpec,
     opts: &'a RunOptions,
     recovery: Recovery,
+    /// The adapter honours `after_us`, so a race's tries can be timed by the racers.
+    timed_start: bool,
     origin: Instant,
     events: Vec<Event>,
     parts: Vec<Participant>,
@@ -91,7 +95,7 @@ pub(crate) fn run_iteration(
     scenario: &Scenario,
     spec: &AdapterSpec,
     opts: &RunOptions,
-    recovery: Recovery,
+    hello: &Hello,
     seed: u64,
     iteration: u32,
 ) -> History {
@@ -129,7 +133,8 @@ pub(crate) fn run_iteration(
         scenario,
         spec,
         opts,
-        recovery,
+        recovery: hello.recovery,
+        timed_start: hello.timed_start,
         origin,
         events: Vec::new(),
         parts: Vec::new(),
@@ -499,9 +504,24 @@ impl Iteration<'_> {
     }
 
     fn send(&mut self, who: usize, op: Op, step: u32, round: Option<u32>) -> Result<u64, Broken> {
+        self.send_after(who, op, step, round, None)
+    }
+
+    /// [`send`](Self::send), with the request's `after_us`.
+    fn send_after(
+        &mut self,
+        who: usize,
+        op: Op,
+        step: u32,
+        round: Option<u32>,
+        after_us: Option<u64>,
+    ) -> Result<u64, Broken> {
         let id = self.next_id;
         self.next_id += 1;
-        let request = Request { id, op };
+        let request = Request {
+            after_us,
+            ..Request::new(id, op)
+        };
         let line = serde_json::to_string(&request)
             .map_err(|e| harness(format!("encoding a request: {e}")))?;
         let name = self.parts[who].name.clone();
@@ -534,6 +554,7 @@ impl Iteration<'_> {
             op: op_name,
             step,
             round,
+            timed: after_us.map(|us| (at, us)),
         });
         Ok(id)
     }
@@ -705,6 +726,20 @@ impl Iteration<'_> {
                     .outstanding
                     .pop_front()
                     .expect("checked above");
+                // An answer sooner than `after_us` after the request was written cannot have
+                // waited: the adapter offered timed starts it does not honour.
+                if let Some((sent_ns, after_us)) = pending.timed
+                    && at_ns.saturating_sub(sent_ns) < after_us * 1_000
+                {
+                    return Err(Broken {
+                        participant: Some(name),
+                        reason: BrokenReason::EarlyStart {
+                            op: pending.op.to_owned(),
+                            after_us,
+                            answered_us: at_ns.saturating_sub(sent_ns) / 1_000,
+                        },
+                    });
+                }
                 self.record(
                     at_ns,
                     Some(pending.step),
@@ -830,8 +865,8 @@ impl Iteration<'_> {
             timeout_ms,
         };
         for round in 0..rounds {
-            let ids = self.send_jittered(&mut members, &op, index, round, jitter)?;
-            let deadline = Instant::now() + jitter + limit;
+            let (ids, last_due) = self.send_jittered(&mut members, &op, index, round, jitter)?;
+            let deadline = last_due + limit;
             let mut winners = Vec::new();
             for (&who, &id) in members.iter().zip(&ids) {
                 if self.await_one(who, id, deadline)?.status == Status::Ok {
@@ -860,8 +895,11 @@ impl Iteration<'_> {
         Ok(())
     }
 
-    /// Sends `op` to every member, in a random order, each after its own random delay in
-    /// `[0, jitter]` from the first send. Reorders `members` to match the returned ids.
+    /// Has every member carry out `op` at its own random moment in `[0, jitter]` after a
+    /// common start. An adapter with `timed_start` gets every request at once, each saying how
+    /// long to wait, so the racers start from their own timers; otherwise each request is
+    /// written at its moment. Reorders `members` to match the returned ids, and returns the
+    /// instant the last member is due to start.
     fn send_jittered(
         &mut self,
         members: &mut [usize],
@@ -869,7 +907,7 @@ impl Iteration<'_> {
         index: u32,
         round: u32,
         jitter: Duration,
-    ) -> Result<Vec<u64>, Broken> {
+    ) -> Result<(Vec<u64>, Instant), Broken> {
         let spread = jitter.as_nanos() as u64;
         self.rng.shuffle(members);
         let mut schedule: Vec<(u64, usize)> = members
@@ -877,14 +915,27 @@ impl Iteration<'_> {
             .map(|&who| (self.rng.u64(0..=spread), who))
             .collect();
         schedule.sort_by_key(|&(delay, _)| delay);
-        let start = Instant::now();
+        // Time for every timed request to be written and read before the first is due.
+        let lead = if self.timed_start {
+            TIMED_LEAD + TIMED_LEAD_PER_RACER * schedule.len() as u32
+        } else {
+            Duration::ZERO
+        };
+        let start = Instant::now() + lead;
         let mut ids = Vec::with_capacity(schedule.len());
+        let mut due = start;
         for (slot, &(delay, who)) in schedule.iter().enumerate() {
-            wait_until(start + Duration::from_nanos(delay));
+            due = start + Duration::from_nanos(delay);
             members[slot] = who;
-            ids.push(self.send(who, op.clone(), index, Some(round))?);
+            let after_us = if self.timed_start {
+                Some(due.saturating_duration_since(Instant::now()).as_micros() as u64)
+            } else {
+                wait_until(due);
+                None
+            };
+            ids.push(self.send_after(who, op.clone(), index, Some(round), after_us)?);
         }
-        Ok(ids)
+        Ok((ids, due))
     }
 
     /// Records which processes have the lock file open, as evidence for a refused acquire.
@@ -1034,6 +1085,11 @@ impl Iteration<'_> {
 
 /// Returns at `deadline`: sleeps through most of a long wait, and yields the processor for
 /// the last stretch, because a sleep may overshoot by more than the delays a race needs.
+/// How long before a timed race's first start its requests go out, plus a little per racer:
+/// long enough for a debug-built runner to write 50 requests and their adapters to read them.
+const TIMED_LEAD: Duration = Duration::from_millis(1);
+const TIMED_LEAD_PER_RACER: Duration = Duration::from_micros(40);
+
 fn wait_until(deadline: Instant) {
     const SPIN: Duration = Duration::from_millis(1);
     loop {

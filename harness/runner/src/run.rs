@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use lockcheck_model::{RunResult, Scenario, ScenarioResult, Verdict};
-use lockcheck_protocol::{Hello, Recovery};
+use lockcheck_protocol::Hello;
 
 use crate::execute::run_iteration;
 use crate::probe::probe;
@@ -136,7 +136,6 @@ pub fn run_scenario(
     }
     let started = Instant::now();
     let seed = scenario_seed(opts.seed, &scenario.id);
-    let recovery: Recovery = hello.recovery;
     let mut iterations = 0;
     let mut verdict = Verdict::Pass;
     let mut kept = None;
@@ -145,7 +144,7 @@ pub fn run_scenario(
             scenario,
             spec,
             opts,
-            recovery,
+            hello,
             seed.wrapping_add(u64::from(iteration)),
             iteration,
         );

@@ -42,6 +42,7 @@ fn hello() -> Hello {
         },
         capabilities: Capability::ALL.to_vec(),
         recovery: Recovery::Kernel,
+        timed_start: true,
     }
 }
 

@@ -588,6 +588,7 @@ fn hello(capabilities: &[Capability], recovery: Recovery) -> Hello {
         },
         capabilities: capabilities.to_vec(),
         recovery,
+        timed_start: false,
     }
 }
 
@@ -632,6 +633,7 @@ fn applicability_names_what_is_missing(
 #[case(BrokenReason::EarlyExit { code: None, signal: Some(9) }, "adapter exited while a response was outstanding (signal 9)")]
 #[case(BrokenReason::EarlyExit { code: None, signal: None }, "adapter exited while a response was outstanding")]
 #[case(BrokenReason::Hang { op: "acquire".into(), waited_ms: 5000 }, "adapter did not answer `acquire` within 5000 ms")]
+#[case(BrokenReason::EarlyStart { op: "acquire".into(), after_us: 2400, answered_us: 130 }, "adapter answered `acquire` 130 µs after it was sent, sooner than its after_us of 2400 µs, though its hello says timed_start")]
 #[case(BrokenReason::Harness { message: "tempdir: ENOSPC".into() }, "harness failed: tempdir: ENOSPC")]
 fn broken_reasons_read_as_sentences(#[case] reason: BrokenReason, #[case] expect: &str) {
     assert_eq!(reason.to_string(), expect);

@@ -53,10 +53,7 @@ pub fn history(text: &str) -> History {
                     .push_back((*id, step, round));
                 EventKind::Sent {
                     participant: who,
-                    request: Request {
-                        id: *id,
-                        op: op(words[3]),
-                    },
+                    request: Request::new(*id, op(words[3])),
                 }
             }
             "<#" => EventKind::Received {

@@ -114,7 +114,7 @@ fn sent(at_ns: u64, step: u32, p: usize, id: u64, op: Op) -> Event {
         round: None,
         kind: EventKind::Sent {
             participant: name(p),
-            request: Request { id, op },
+            request: Request::new(id, op),
         },
     }
 }
@@ -407,7 +407,7 @@ fn any_kind() -> impl Strategy<Value = EventKind> {
             .prop_map(|(participant, pid)| EventKind::Spawned { participant, pid }),
         (any_name(), 0..5u64, any_op()).prop_map(|(participant, id, op)| EventKind::Sent {
             participant,
-            request: Request { id, op },
+            request: Request::new(id, op),
         }),
         (any_name(), any_response()).prop_map(|(participant, response)| EventKind::Received {
             participant,

@@ -39,7 +39,7 @@ pub fn requests() -> Vec<Request> {
     ];
     ops.into_iter()
         .zip(1..)
-        .map(|(op, id)| Request { id, op })
+        .map(|(op, id)| Request::new(id, op))
         .collect()
 }
 
@@ -53,6 +53,7 @@ pub fn hello(recovery: Recovery) -> Hello {
         },
         capabilities: Capability::ALL.to_vec(),
         recovery,
+        timed_start: false,
     }
 }
 

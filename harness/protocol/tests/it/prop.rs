@@ -35,7 +35,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn request() -> impl Strategy<Value = Request> {
-    (any::<u64>(), op()).prop_map(|(id, op)| Request { id, op })
+    (any::<u64>(), op()).prop_map(|(id, op)| Request::new(id, op))
 }
 
 fn response() -> impl Strategy<Value = Response> {

@@ -27,7 +27,7 @@ pub fn sent(at_ns: u64, participant: &str, id: u64, op: Op) -> Event {
         at_ns,
         EventKind::Sent {
             participant: participant.to_owned(),
-            request: Request { id, op },
+            request: Request::new(id, op),
         },
     )
 }
@@ -64,6 +64,7 @@ fn hello() -> Hello {
         implementation: implementation(),
         capabilities: vec![Capability::Exclusive, Capability::Try, Capability::Timeout],
         recovery: Recovery::Kernel,
+        timed_start: false,
     }
 }
 

@@ -37,11 +37,20 @@ done"#
 }
 
 fn run(spec: &AdapterSpec, toml: &str) -> ScenarioResult {
+    run_with(spec, toml, false)
+}
+
+/// [`run`], as if the adapter's hello said `timed_start` (the shell adapters ignore
+/// `after_us`; what the runner sends is what is looked at).
+fn run_with(spec: &AdapterSpec, toml: &str, timed_start: bool) -> ScenarioResult {
     let hello = match serde_json::from_str(HELLO).expect("HELLO is valid") {
         lockcheck_protocol::AdapterMessage::Hello(hello) => hello,
         other => panic!("not a hello: {other:?}"),
     };
-    let hello: Hello = hello;
+    let hello = Hello {
+        timed_start,
+        ..hello
+    };
     let opts = RunOptions {
         request_timeout: Duration::from_secs(5),
         hello_timeout: Duration::from_secs(5),
@@ -53,7 +62,11 @@ fn run(spec: &AdapterSpec, toml: &str) -> ScenarioResult {
 /// Runs a scenario whose history is kept whatever the verdict: its last step fails on
 /// purpose (a `holder_is`-free `release` expecting `busy`).
 fn history_of(spec: &AdapterSpec, toml: &str) -> (Verdict, History) {
-    let result = run(spec, &format!("{toml}{FORCE_FAIL}"));
+    history_of_with(spec, toml, false)
+}
+
+fn history_of_with(spec: &AdapterSpec, toml: &str, timed_start: bool) -> (Verdict, History) {
+    let result = run_with(spec, &format!("{toml}{FORCE_FAIL}"), timed_start);
     let history = result.history.expect("failing runs keep their history");
     (result.verdict, history)
 }
@@ -426,4 +439,76 @@ fn a_race_ends_after_the_first_round_with_two_winners() {
     // Nobody wins: every round runs.
     let (_, history) = history_of(&adapter(&[("acquire", "answer busy")]), &toml);
     assert_eq!(acquires(&history), 12);
+}
+
+/// An adapter whose hello says `timed_start` gets a race's tries all at once, each with the
+/// `after_us` that makes it start at its drawn moment; one without gets none, and nothing but
+/// a race's tries ever carries `after_us`.
+#[test]
+fn a_race_times_its_tries_by_after_us_only_when_the_hello_offers_it() {
+    let toml = format!(
+        "{}[[steps]]\nwho = \"c\"\ndo = \"race\"\nrounds = 3\njitter_us = 300\n",
+        header(
+            "",
+            &format!("{A}[[participants]]\nname = \"c\"\ncount = 4\n")
+        )
+    );
+    let timed = |history: &History| -> (usize, usize) {
+        let sent = history.events.iter().filter_map(|e| match &e.kind {
+            EventKind::Sent { request, .. } => Some(request),
+            _ => None,
+        });
+        let (mut acquires, mut with_after) = (0, 0);
+        for request in sent {
+            if matches!(request.op, Op::Acquire { .. }) {
+                acquires += 1;
+            }
+            if let Some(us) = request.after_us {
+                assert!(
+                    matches!(request.op, Op::Acquire { .. }),
+                    "only a race's tries are timed: {request:?}"
+                );
+                assert!(
+                    us <= 1_000 + 4 * 40 + 300,
+                    "after_us beyond lead and jitter: {us}"
+                );
+                with_after += 1;
+            }
+        }
+        (acquires, with_after)
+    };
+    let busy = adapter(&[("acquire", "answer busy")]);
+    let (_, history) = history_of_with(&busy, &toml, true);
+    assert!(
+        !history
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Broken { .. }))
+    );
+    assert_eq!(timed(&history), (12, 12));
+    let (_, history) = history_of_with(&busy, &toml, false);
+    assert_eq!(timed(&history), (12, 0));
+}
+
+/// A hello that offers timed starts from an adapter that answers at once is caught: an answer
+/// sooner than `after_us` after its request was written cannot have waited.
+#[test]
+fn an_adapter_that_offers_timed_starts_but_does_not_wait_is_broken() {
+    // Racers due up to half a second after the requests are written: the shell adapter's
+    // prompt answers come long before most of them are due (the seed fixes the moments).
+    let toml = format!(
+        "{}[[steps]]\nwho = \"c\"\ndo = \"race\"\nrounds = 1\njitter_us = 500000\n",
+        header(
+            "",
+            &format!("{A}[[participants]]\nname = \"c\"\ncount = 4\n")
+        )
+    );
+    let result = run_with(&adapter(&[("acquire", "answer busy")]), &toml, true);
+    let Verdict::Broken { reason } = &result.verdict else {
+        panic!("expected broken, got {:?}", result.verdict);
+    };
+    assert!(
+        reason.contains("sooner than its after_us") && reason.contains("timed_start"),
+        "{reason}"
+    );
 }
