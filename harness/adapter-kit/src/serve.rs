@@ -1,7 +1,7 @@
 //! The request/response loop: `hello`, then one response line per request line.
 
 use std::io::{self, BufRead, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lockcheck_protocol::{AdapterMessage, Op};
 
@@ -38,7 +38,7 @@ pub fn serve(
         let (mut response, exit) = match lockcheck_protocol::parse_request(&line) {
             Ok(request) => {
                 if let Some(us) = request.after_us {
-                    std::thread::sleep(Duration::from_micros(us));
+                    sleep_until(Instant::now() + Duration::from_micros(us));
                 }
                 let exit = matches!(request.op, Op::Exit);
                 (session.run(request.id, request.op), exit)
@@ -73,6 +73,18 @@ pub fn serve_stdio(session: &mut Session) -> io::Result<Ended> {
         io::stdout().lock(),
         io::stderr(),
     )
+}
+
+/// Sleeps until `deadline` by the monotonic clock: a timer that fires a little early (some
+/// Windows timers can) must not let a timed start answer sooner than its `after_us`.
+fn sleep_until(deadline: Instant) {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left);
+    }
 }
 
 /// Writes one message as one line and flushes, so that the runner sees it at once.
