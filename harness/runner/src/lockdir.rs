@@ -16,7 +16,8 @@ use crate::sys;
 const VICTIM_CONTENT: &[u8] =
     b"lockcheck victim file: a lock that follows symlinks must not touch this\n";
 
-/// `<tmp>/locks/app.lock`, with `<tmp>/victim.txt` beside the lock directory. Removed on drop.
+/// `<tmp>/locks/app.lock`, with `<tmp>/victim.txt` beside the lock directory. Removed on drop,
+/// and by the watchdog if the runner dies first.
 pub(crate) struct LockDir {
     tmp: TempDir,
     dir: PathBuf,
@@ -37,6 +38,8 @@ impl LockDir {
             Some(root) => builder.tempdir_in(root)?,
             None => builder.tempdir()?,
         };
+        // Best effort: without it only a runner that dies leaves the directory behind.
+        let _ = sys::guard_dir(tmp.path());
         let dir = tmp.path().join("locks");
         fs::create_dir(&dir)?;
         let lock_path = dir.join("app.lock");
@@ -266,5 +269,8 @@ impl Drop for LockDir {
             let _ = child.wait();
             let _ = sys::forget_group(child.id());
         }
+        let path = self.tmp.path().to_owned();
+        let _ = fs::remove_dir_all(&path);
+        let _ = sys::forget_dir(&path);
     }
 }

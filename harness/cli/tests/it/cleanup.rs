@@ -1,4 +1,5 @@
-//! Nothing outlives a run, even when `lockcheck run` itself is SIGKILLed mid-scenario.
+//! Nothing outlives a run, even when `lockcheck run` itself is SIGKILLed mid-scenario: no
+//! participant, no child of one, and no temp directory.
 
 #![cfg(target_os = "linux")]
 
@@ -130,4 +131,10 @@ fn sigkilled_run_leaves_no_participant_or_child_behind() {
         || processes_under(&tmp_root).is_empty(),
     );
     assert!(before.len() >= 4, "saw {before:?}");
+    // The watchdog also removes the iteration's temp directory, lock file and all.
+    wait_until(
+        "the run's temp directory is removed",
+        Duration::from_secs(10),
+        || std::fs::read_dir(&tmp_root).unwrap().next().is_none(),
+    );
 }

@@ -94,15 +94,24 @@ pub(crate) fn dead_pid() -> io::Result<u32> {
 }
 
 // The watchdog is a forked copy of the runner that does nothing but read a pipe. The runner
-// writes "register group" and "forget group" records into it. When the runner dies for any
-// reason, the pipe reaches end-of-file and the watchdog SIGKILLs every group still registered,
-// which also catches the participants' own children (PR_SET_PDEATHSIG alone only reaches the
-// direct child).
+// writes "register group" and "forget group" records into it, and on Linux "guard dir" and
+// "forget dir" records. When the runner dies for any reason (SIGKILL, Ctrl-C), the pipe reaches
+// end-of-file and the watchdog SIGKILLs every group still registered, which also catches the
+// participants' own children (PR_SET_PDEATHSIG alone only reaches the direct child), then
+// removes every directory still guarded.
 
 const WATCHDOG_CAPACITY: usize = 4096;
+/// A record's header: op, then a group leader or (for the dir ops) the length of the path
+/// that follows it.
 const RECORD: usize = 8;
 const OP_REGISTER: u32 = 1;
 const OP_FORGET: u32 = 2;
+const OP_GUARD_DIR: u32 = 3;
+const OP_FORGET_DIR: u32 = 4;
+/// Longest directory path the watchdog keeps, with its terminating NUL; a header and a path
+/// together stay under PIPE_BUF, so each record is one atomic write.
+const DIR_PATH_MAX: usize = 512;
+const DIR_CAPACITY: usize = 32;
 
 static WATCHDOG: Mutex<Option<OwnedFd>> = Mutex::new(None);
 
@@ -117,7 +126,44 @@ pub(crate) fn forget_group(leader: u32) -> io::Result<()> {
     send_watchdog(OP_FORGET, leader)
 }
 
+/// Tells the watchdog to remove `dir`, and everything in it, if the runner dies. Linux only
+/// (the removal uses getdents64); elsewhere a no-op.
+pub(crate) fn guard_dir(dir: &std::path::Path) -> io::Result<()> {
+    send_dir(OP_GUARD_DIR, dir)
+}
+
+/// Tells the watchdog that `dir` has been removed normally.
+pub(crate) fn forget_dir(dir: &std::path::Path) -> io::Result<()> {
+    send_dir(OP_FORGET_DIR, dir)
+}
+
+fn send_dir(op: u32, dir: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let path = dir.as_os_str().as_bytes();
+    if path.is_empty() || path.len() >= DIR_PATH_MAX || path.contains(&0) {
+        return Err(io::Error::other(format!(
+            "the watchdog cannot keep the path {}",
+            dir.display()
+        )));
+    }
+    let mut record = Vec::with_capacity(RECORD + path.len());
+    record.extend_from_slice(&op.to_ne_bytes());
+    record.extend_from_slice(&(path.len() as u32).to_ne_bytes());
+    record.extend_from_slice(path);
+    write_record(&record)
+}
+
 fn send_watchdog(op: u32, leader: u32) -> io::Result<()> {
+    let mut record = [0u8; RECORD];
+    record[..4].copy_from_slice(&op.to_ne_bytes());
+    record[4..].copy_from_slice(&leader.to_ne_bytes());
+    write_record(&record)
+}
+
+fn write_record(record: &[u8]) -> io::Result<()> {
     let mut guard = WATCHDOG.lock().unwrap_or_else(|e| e.into_inner());
     if guard.is_none() {
         *guard = Some(start_watchdog()?);
@@ -125,12 +171,9 @@ fn send_watchdog(op: u32, leader: u32) -> io::Result<()> {
     let Some(fd) = guard.as_ref() else {
         return Err(io::Error::other("watchdog not running"));
     };
-    let mut record = [0u8; RECORD];
-    record[..4].copy_from_slice(&op.to_ne_bytes());
-    record[4..].copy_from_slice(&leader.to_ne_bytes());
     // Records are smaller than PIPE_BUF, so each write is atomic.
-    let written = rustix::io::write(fd, &record)?;
-    if written != RECORD {
+    let written = rustix::io::write(fd, record)?;
+    if written != record.len() {
         return Err(io::Error::other("short write to watchdog"));
     }
     Ok(())
@@ -181,44 +224,148 @@ fn watchdog_main(read_fd: i32) -> ! {
         libc::setsid();
         let mut groups = [0u32; WATCHDOG_CAPACITY];
         let mut len = 0usize;
-        let mut buf = [0u8; RECORD];
-        let mut filled = 0usize;
-        loop {
-            let n = libc::read(
-                read_fd,
-                buf.as_mut_ptr().add(filled).cast(),
-                RECORD - filled,
-            );
-            if n == 0 {
-                break;
-            }
-            if n < 0 {
-                // An OS error is a plain integer: reading it allocates nothing.
-                if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                    continue;
+        // NUL-terminated paths; a slot's unused tail stays zero.
+        let mut dirs = [[0u8; DIR_PATH_MAX]; DIR_CAPACITY];
+        let mut dir_lens = [0usize; DIR_CAPACITY];
+        let mut ndirs = 0usize;
+        let mut header = [0u8; RECORD];
+        while read_full(read_fd, &mut header) {
+            let op = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
+            let arg = u32::from_ne_bytes([header[4], header[5], header[6], header[7]]);
+            match op {
+                OP_REGISTER if len < WATCHDOG_CAPACITY => {
+                    groups[len] = arg;
+                    len += 1;
                 }
-                break;
-            }
-            filled += n as usize;
-            if filled < RECORD {
-                continue;
-            }
-            filled = 0;
-            let op = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
-            let leader = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
-            if op == OP_REGISTER && len < WATCHDOG_CAPACITY {
-                groups[len] = leader;
-                len += 1;
-            } else if op == OP_FORGET
-                && let Some(i) = groups[..len].iter().position(|&g| g == leader)
-            {
-                groups[i] = groups[len - 1];
-                len -= 1;
+                OP_FORGET => {
+                    if let Some(i) = groups[..len].iter().position(|&g| g == arg) {
+                        groups[i] = groups[len - 1];
+                        len -= 1;
+                    }
+                }
+                OP_GUARD_DIR | OP_FORGET_DIR => {
+                    let n = arg as usize;
+                    let mut path = [0u8; DIR_PATH_MAX];
+                    if n >= DIR_PATH_MAX || !read_full(read_fd, &mut path[..n]) {
+                        break;
+                    }
+                    let known = (0..ndirs).find(|&i| dir_lens[i] == n && dirs[i][..n] == path[..n]);
+                    match (op, known) {
+                        (OP_GUARD_DIR, None) if ndirs < DIR_CAPACITY => {
+                            dirs[ndirs] = path;
+                            dir_lens[ndirs] = n;
+                            ndirs += 1;
+                        }
+                        (OP_FORGET_DIR, Some(i)) => {
+                            dirs[i] = dirs[ndirs - 1];
+                            dir_lens[i] = dir_lens[ndirs - 1];
+                            ndirs -= 1;
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
             }
         }
         for &leader in &groups[..len] {
             libc::kill(-(leader as i32), libc::SIGKILL);
         }
+        #[cfg(target_os = "linux")]
+        for dir in &dirs[..ndirs] {
+            remove_tree(dir.as_ptr().cast());
+        }
         libc::_exit(0)
+    }
+}
+
+/// Fills `buf` from `fd`; false on end of file or an error. Raw syscalls only (watchdog).
+unsafe fn read_full(fd: i32, buf: &mut [u8]) -> bool {
+    let mut filled = 0;
+    while filled < buf.len() {
+        // SAFETY: the pointer and length describe the unfilled rest of `buf`.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().add(filled).cast(), buf.len() - filled) };
+        if n == 0 {
+            return false;
+        }
+        if n < 0 {
+            // An OS error is a plain integer: reading it allocates nothing.
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return false;
+        }
+        filled += n as usize;
+    }
+    true
+}
+
+/// Removes the directory `path` (NUL-terminated) and everything in it, with raw syscalls and
+/// stack buffers only (watchdog). A participant SIGKILLed in the middle of a call may still
+/// create a file after the first sweep, so it sweeps again a few times.
+#[cfg(target_os = "linux")]
+unsafe fn remove_tree(path: *const libc::c_char) {
+    const FLAGS: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY (whole function): `path` is NUL-terminated; every descriptor is ours and closed.
+    unsafe {
+        for _ in 0..20 {
+            let fd = libc::open(path, FLAGS);
+            if fd < 0 {
+                return;
+            }
+            empty_dir(fd, 0);
+            libc::close(fd);
+            if libc::rmdir(path) == 0 || *libc::__errno_location() == libc::ENOENT {
+                return;
+            }
+            let pause = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 10_000_000,
+            };
+            libc::nanosleep(&pause, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Unlinks everything in the open directory `dir`, descending into subdirectories (a fault
+/// may have made one unwritable: each is made writable first).
+#[cfg(target_os = "linux")]
+unsafe fn empty_dir(dir: i32, depth: u32) {
+    const FLAGS: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY (whole function): raw syscalls on descriptors we own; entry names point into
+    // `buf`, NUL-terminated by the kernel.
+    unsafe {
+        libc::fchmod(dir, 0o700);
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), buf.len());
+            if n <= 0 {
+                return;
+            }
+            let mut at = 0usize;
+            while at < n as usize {
+                // struct linux_dirent64: u64 d_ino, i64 d_off, u16 d_reclen, u8 d_type, name.
+                let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+                let kind = buf[at + 18];
+                let name = buf.as_ptr().add(at + 19).cast::<libc::c_char>();
+                at += reclen;
+                let dot = *name == b'.' as libc::c_char;
+                let one = *name.add(1);
+                if dot && (one == 0 || (one == b'.' as libc::c_char && *name.add(2) == 0)) {
+                    continue;
+                }
+                if libc::unlinkat(dir, name, 0) == 0 {
+                    continue;
+                }
+                let is_dir = kind == libc::DT_DIR || *libc::__errno_location() == libc::EISDIR;
+                if is_dir && depth < 8 {
+                    let sub = libc::openat(dir, name, FLAGS);
+                    if sub >= 0 {
+                        empty_dir(sub, depth + 1);
+                        libc::close(sub);
+                    }
+                    libc::unlinkat(dir, name, libc::AT_REMOVEDIR);
+                }
+            }
+        }
     }
 }

@@ -287,6 +287,17 @@ pub(crate) fn guard_group(leader: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Nothing removes a temp directory after the runner dies on Windows (the Job objects only
+/// end processes): a runner killed mid-scenario leaves its `lockcheck-*` directory behind.
+pub(crate) fn guard_dir(_dir: &std::path::Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// See [`guard_dir`].
+pub(crate) fn forget_dir(_dir: &std::path::Path) -> io::Result<()> {
+    Ok(())
+}
+
 /// Closes the participant's job, which terminates anything still in it.
 pub(crate) fn forget_group(leader: u32) -> io::Result<()> {
     let (job, paused) = with_tracked(|t| (t.jobs.remove(&leader), t.paused.remove(&leader)));
