@@ -272,7 +272,10 @@ fn watchdog_main(read_fd: i32) -> ! {
         }
         #[cfg(target_os = "linux")]
         for dir in &dirs[..ndirs] {
-            remove_tree(dir.as_ptr().cast());
+            // Slots are zero past the path, so each holds a NUL-terminated string.
+            if let Ok(path) = std::ffi::CStr::from_bytes_until_nul(dir) {
+                remove_tree(path);
+            }
         }
         libc::_exit(0)
     }
@@ -299,73 +302,62 @@ unsafe fn read_full(fd: i32, buf: &mut [u8]) -> bool {
     true
 }
 
-/// Removes the directory `path` (NUL-terminated) and everything in it, with raw syscalls and
-/// stack buffers only (watchdog). A participant SIGKILLed in the middle of a call may still
-/// create a file after the first sweep, so it sweeps again a few times.
+/// Removes the directory `path` and everything in it, without allocating (watchdog: rustix
+/// makes the raw syscalls, and `RawDir` reads entries into a stack buffer). A participant
+/// SIGKILLed in the middle of a call may still create a file after the first sweep, so it
+/// sweeps again a few times.
 #[cfg(target_os = "linux")]
-unsafe fn remove_tree(path: *const libc::c_char) {
-    const FLAGS: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY (whole function): `path` is NUL-terminated; every descriptor is ours and closed.
-    unsafe {
-        for _ in 0..20 {
-            let fd = libc::open(path, FLAGS);
-            if fd < 0 {
-                return;
-            }
-            empty_dir(fd, 0);
-            libc::close(fd);
-            if libc::rmdir(path) == 0 || *libc::__errno_location() == libc::ENOENT {
-                return;
-            }
-            let pause = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 10_000_000,
-            };
-            libc::nanosleep(&pause, std::ptr::null_mut());
+fn remove_tree(path: &std::ffi::CStr) {
+    use rustix::fs::Mode;
+    for _ in 0..20 {
+        let Ok(dir) = rustix::fs::open(path, dir_flags(), Mode::empty()) else {
+            return;
+        };
+        empty_dir(&dir, 0);
+        drop(dir);
+        match rustix::fs::rmdir(path) {
+            Ok(()) | Err(rustix::io::Errno::NOENT) => return,
+            Err(_) => {}
         }
+        let pause = rustix::thread::Timespec {
+            tv_sec: 0,
+            tv_nsec: 10_000_000,
+        };
+        let _ = rustix::thread::nanosleep(&pause);
     }
+}
+
+#[cfg(target_os = "linux")]
+fn dir_flags() -> rustix::fs::OFlags {
+    use rustix::fs::OFlags;
+    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
 }
 
 /// Unlinks everything in the open directory `dir`, descending into subdirectories (a fault
 /// may have made one unwritable: each is made writable first).
 #[cfg(target_os = "linux")]
-unsafe fn empty_dir(dir: i32, depth: u32) {
-    const FLAGS: i32 = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY (whole function): raw syscalls on descriptors we own; entry names point into
-    // `buf`, NUL-terminated by the kernel.
-    unsafe {
-        libc::fchmod(dir, 0o700);
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), buf.len());
-            if n <= 0 {
-                return;
+fn empty_dir(dir: &OwnedFd, depth: u32) {
+    use std::mem::MaybeUninit;
+
+    use rustix::fs::{AtFlags, FileType, Mode, RawDir};
+    let _ = rustix::fs::fchmod(dir, Mode::from_raw_mode(0o700));
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let mut entries = RawDir::new(dir, &mut buf);
+    while let Some(Ok(entry)) = entries.next() {
+        let name = entry.file_name();
+        if name.to_bytes() == b"." || name.to_bytes() == b".." {
+            continue;
+        }
+        let failed = match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
+            Ok(()) => continue,
+            Err(e) => e,
+        };
+        let is_dir = entry.file_type() == FileType::Directory || failed == rustix::io::Errno::ISDIR;
+        if is_dir && depth < 8 {
+            if let Ok(sub) = rustix::fs::openat(dir, name, dir_flags(), Mode::empty()) {
+                empty_dir(&sub, depth + 1);
             }
-            let mut at = 0usize;
-            while at < n as usize {
-                // struct linux_dirent64: u64 d_ino, i64 d_off, u16 d_reclen, u8 d_type, name.
-                let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
-                let kind = buf[at + 18];
-                let name = buf.as_ptr().add(at + 19).cast::<libc::c_char>();
-                at += reclen;
-                let dot = *name == b'.' as libc::c_char;
-                let one = *name.add(1);
-                if dot && (one == 0 || (one == b'.' as libc::c_char && *name.add(2) == 0)) {
-                    continue;
-                }
-                if libc::unlinkat(dir, name, 0) == 0 {
-                    continue;
-                }
-                let is_dir = kind == libc::DT_DIR || *libc::__errno_location() == libc::EISDIR;
-                if is_dir && depth < 8 {
-                    let sub = libc::openat(dir, name, FLAGS);
-                    if sub >= 0 {
-                        empty_dir(sub, depth + 1);
-                        libc::close(sub);
-                    }
-                    libc::unlinkat(dir, name, libc::AT_REMOVEDIR);
-                }
-            }
+            let _ = rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR);
         }
     }
 }
