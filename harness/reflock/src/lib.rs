@@ -31,6 +31,7 @@
 //! ```
 
 mod error;
+pub mod floor;
 mod holder;
 mod lock;
 mod metadata;

@@ -447,3 +447,31 @@ pub(crate) fn current_process() -> Arc<ProcessIdentity> {
         }
     }
 }
+
+// --- the floor ----------------------------------------------------------------------------
+
+/// The bare OS lock for [`crate::floor`]: a descriptor opened with `O_RDWR | O_CREAT |
+/// O_CLOEXEC` and nothing else, locked with a blocking `flock`.
+#[derive(Debug)]
+pub(crate) struct FloorHandle {
+    fd: OwnedFd,
+}
+
+impl FloorHandle {
+    pub(crate) fn lock(path: &Path) -> io::Result<FloorHandle> {
+        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(path, flags, Mode::from_bits_truncate(0o600))?;
+        loop {
+            match rustix::fs::flock(&fd, FlockOperation::LockExclusive) {
+                Ok(()) => return Ok(FloorHandle { fd }),
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Unlocks, then closes.
+    pub(crate) fn release(self) -> io::Result<()> {
+        rustix::fs::flock(&self.fd, FlockOperation::Unlock).map_err(io::Error::from)
+    }
+}

@@ -481,3 +481,73 @@ pub(crate) fn current_process() -> Arc<ProcessIdentity> {
     });
     Arc::clone(me)
 }
+
+// --- the floor ----------------------------------------------------------------------------
+
+/// The bare OS lock for [`crate::floor`]: a synchronous handle (`OPEN_ALWAYS`), locked with a
+/// blocking `LockFileEx` on the same byte reflock locks.
+#[derive(Debug)]
+pub(crate) struct FloorHandle {
+    file: OwnedHandle,
+}
+
+impl FloorHandle {
+    pub(crate) fn lock(path: &Path) -> io::Result<FloorHandle> {
+        let name = wide(path);
+        // SAFETY: `name` is NUL-terminated; a null security descriptor makes the handle
+        // non-inheritable.
+        let raw = unsafe {
+            CreateFileW(
+                name.as_ptr(),
+                GENERIC_READ | GENERIC_WRITE,
+                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                std::ptr::null(),
+                OPEN_ALWAYS,
+                FILE_ATTRIBUTE_NORMAL,
+                std::ptr::null_mut(),
+            )
+        };
+        if raw == INVALID_HANDLE_VALUE {
+            return Err(last_error());
+        }
+        // SAFETY: `raw` is a valid handle that nothing else owns.
+        let file = unsafe { OwnedHandle::from_raw_handle(raw) };
+        let mut ov = floor_overlapped();
+        // SAFETY: on a synchronous handle the call completes (waiting as long as it takes)
+        // before returning, so `ov` outlives it.
+        let ok = unsafe {
+            LockFileEx(
+                file.as_raw_handle(),
+                LOCKFILE_EXCLUSIVE_LOCK,
+                0,
+                1,
+                0,
+                &mut ov,
+            )
+        };
+        if ok == 0 {
+            return Err(last_error());
+        }
+        Ok(FloorHandle { file })
+    }
+
+    /// Unlocks, then closes.
+    pub(crate) fn release(self) -> io::Result<()> {
+        let mut ov = floor_overlapped();
+        // SAFETY: as in `lock`, the call completes before returning.
+        let ok = unsafe { UnlockFileEx(self.file.as_raw_handle(), 0, 1, 0, &mut ov) };
+        if ok == 0 {
+            return Err(last_error());
+        }
+        Ok(())
+    }
+}
+
+fn floor_overlapped() -> OVERLAPPED {
+    let mut ov = OVERLAPPED::default();
+    ov.Anonymous.Anonymous = OVERLAPPED_0_0 {
+        Offset: LOCK_OFFSET as u32,
+        OffsetHigh: (LOCK_OFFSET >> 32) as u32,
+    };
+    ov
+}

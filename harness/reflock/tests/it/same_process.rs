@@ -93,3 +93,21 @@ fn dropping_and_releasing_both_free_the_lock_for_this_process() {
     lock.try_shared().unwrap().release().unwrap();
     drop(lock.try_exclusive().unwrap());
 }
+
+/// The floor takes the same OS lock reflock does, so each excludes the other: a benchmark's
+/// floor row measures the lock reflock is built on, not some other one.
+#[test]
+fn the_floor_and_reflock_exclude_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.lock");
+    let floor = reflock::floor::FloorLock::new(&path);
+
+    let held = floor.lock().unwrap();
+    let refused = LockFile::new(&path).try_exclusive().unwrap_err();
+    assert_eq!(refused.kind(), reflock::ErrorKind::Contended);
+    held.release().unwrap();
+
+    let guard = LockFile::new(&path).try_exclusive().unwrap();
+    drop(guard);
+    floor.lock().unwrap().release().unwrap();
+}
