@@ -4,16 +4,18 @@
 //! An adapter supplies a [`Lock`] for the lock path and a [`Hello`](lockcheck_protocol::Hello);
 //! [`serve`] (or [`serve_stdio`]) does the rest: the `hello` line, reading and parsing requests, answering bad lines,
 //! the already-held / not-held bookkeeping, the ops that need no lock logic (`spawn_child`,
-//! `touch_fd`, `thread_race`, `exit`) and the `t_ns` of every response.
+//! `touch_fd`, `thread_race`, `bench`, `exit`) and the `t_ns` of every response.
 //!
 //! This crate holds no lock logic and calls no lock syscalls: every lock operation goes
 //! through the adapter's [`Lock`].
 
+mod bench;
 mod lock;
 mod ops;
 mod serve;
 mod session;
 
+pub use bench::SAMPLES_HEADER;
 pub use lock::{Lock, Outcome, Wait};
 pub use serve::{Ended, serve, serve_stdio};
 pub use session::Session;

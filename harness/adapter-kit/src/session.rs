@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use lockcheck_protocol::{ErrorKind, Hello, Op, Response, Status};
 
-use crate::{Lock, Outcome, Wait, ops};
+use crate::{Lock, Outcome, Wait, bench, ops};
 
 /// The state one adapter process keeps between requests.
 pub struct Session {
@@ -172,6 +172,38 @@ impl Session {
                 )),
                 ..Response::new(id, Status::Ok)
             },
+            Op::Bench {
+                hold_us,
+                duration_ms,
+                max_acquisitions,
+                samples,
+            } => {
+                if self.held {
+                    return Response::error(
+                        id,
+                        ErrorKind::AlreadyHeldByThisProcess,
+                        "this participant already holds the lock",
+                    );
+                }
+                let plan = bench::Plan {
+                    hold: Duration::from_micros(hold_us),
+                    duration: Duration::from_millis(duration_ms),
+                    max_acquisitions,
+                };
+                match bench::run(self.primary.as_mut(), plan, samples.as_ref()) {
+                    Ok(Ok(done)) => Response {
+                        acquisitions: Some(done.acquisitions),
+                        cpu_ns: done.cpu_ns,
+                        ..Response::new(id, Status::Ok)
+                    },
+                    Ok(Err(outcome)) => answer(id, outcome),
+                    Err(e) => Response::error(
+                        id,
+                        ErrorKind::Io,
+                        format!("cannot write the samples file {samples}: {e}"),
+                    ),
+                }
+            }
             Op::Exit => Response::new(id, Status::Ok),
         }
     }

@@ -23,7 +23,7 @@ pub enum Command {
     /// List the scenarios and what each requires.
     List(CatalogueArgs),
     /// Serve reflock behind the adapter protocol on stdin/stdout (started by `run`).
-    Adapter,
+    Adapter(AdapterArgs),
     /// Run every implementation in fixtures/impls (and reflock); write reports/matrix.md + .json.
     Matrix(MatrixArgs),
 }
@@ -57,6 +57,15 @@ pub struct RunArgs {
     /// Which scenarios.
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
+}
+
+/// `lockcheck adapter`.
+#[derive(Debug, clap::Args)]
+pub struct AdapterArgs {
+    /// Serve the floor instead: the bare OS lock (open + flock + unlock + close) that
+    /// `lockcheck bench` measures every implementation against. It supports only `bench`.
+    #[arg(long)]
+    pub floor: bool,
 }
 
 /// `lockcheck matrix`.

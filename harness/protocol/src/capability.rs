@@ -29,11 +29,14 @@ pub enum Capability {
     SecondHandle,
     /// `thread_race`: several threads of one process race for the lock.
     Threads,
+    /// `bench`: the adapter runs a timed acquire / hold / release loop itself and writes
+    /// timestamped samples (see PROTOCOL.md, "bench").
+    Bench,
 }
 
 impl Capability {
     /// Every capability, in declaration order.
-    pub const ALL: [Capability; 10] = [
+    pub const ALL: [Capability; 11] = [
         Capability::Exclusive,
         Capability::Shared,
         Capability::Try,
@@ -44,6 +47,7 @@ impl Capability {
         Capability::TouchFd,
         Capability::SecondHandle,
         Capability::Threads,
+        Capability::Bench,
     ];
 
     /// The wire name, e.g. `holder_info`.
@@ -59,6 +63,7 @@ impl Capability {
             Capability::TouchFd => "touch_fd",
             Capability::SecondHandle => "second_handle",
             Capability::Threads => "threads",
+            Capability::Bench => "bench",
         }
     }
 }

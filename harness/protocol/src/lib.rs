@@ -2,15 +2,18 @@
 //!
 //! An adapter is a program that puts one lock implementation behind newline-delimited JSON on
 //! stdin/stdout. The spec is `PROTOCOL.md` beside this crate; the JSON Schemas in `schema/` are
-//! generated from these types. This crate does no I/O.
+//! generated from these types. This crate does no I/O; it only reads the clock bench samples
+//! are stamped with ([`monotonic_ns`]).
 
 mod capability;
+mod clock;
 mod env;
 mod message;
 mod parse;
 mod schema;
 
 pub use capability::{Capability, Recovery};
+pub use clock::monotonic_ns;
 pub use env::{ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED};
 pub use message::{
     AdapterMessage, ErrorKind, Hello, HolderInfo, Implementation, Mode, Op, Request, Response,

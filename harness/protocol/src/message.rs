@@ -75,13 +75,29 @@ pub enum Op {
         /// How long each winner holds before releasing.
         hold_ms: u64,
     },
+    /// Run the benchmark loop: from the request's start (its `after_us`) for `duration_ms`,
+    /// acquire (exclusive, blocking), hold for `hold_us`, release, again and again, at most
+    /// `max_acquisitions` times; then write one sample per acquisition to the file
+    /// `samples` and answer `ok` with `acquisitions` (and `cpu_ns` if known). The loop never
+    /// goes through the runner: a pipe round trip per acquisition would swamp a fast lock.
+    Bench {
+        /// How long each acquisition holds, in microseconds (0: release at once).
+        hold_us: u64,
+        /// How long the loop runs, in milliseconds: no acquisition is requested after it.
+        duration_ms: u64,
+        /// The loop stops after this many acquisitions even if time is left.
+        max_acquisitions: u64,
+        /// Absolute path of the samples file to write; its directory exists, the file does
+        /// not.
+        samples: String,
+    },
     /// Answer `ok`, then exit with status 0 without releasing anything explicitly.
     Exit,
 }
 
 impl Op {
     /// The wire name of every op of protocol v1, in declaration order.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "acquire",
         "release",
         "holder",
@@ -90,6 +106,7 @@ impl Op {
         "second_handle",
         "release_second",
         "thread_race",
+        "bench",
         "exit",
     ];
 
@@ -104,6 +121,7 @@ impl Op {
             Op::SecondHandle { .. } => "second_handle",
             Op::ReleaseSecond => "release_second",
             Op::ThreadRace { .. } => "thread_race",
+            Op::Bench { .. } => "bench",
             Op::Exit => "exit",
         }
     }
@@ -120,6 +138,7 @@ impl Op {
             Op::SecondHandle { mode } => vec![Capability::SecondHandle, mode.capability()],
             Op::ReleaseSecond => vec![Capability::SecondHandle],
             Op::ThreadRace { .. } => vec![Capability::Threads, Capability::Exclusive],
+            Op::Bench { .. } => vec![Capability::Bench, Capability::Exclusive, Capability::Block],
         }
     }
 }
@@ -263,6 +282,13 @@ pub struct Response {
     /// Answer to `thread_race`: how many threads' tries succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub winners: Option<u32>,
+    /// Answer to `bench`: how many acquisitions the loop made (lines in the samples file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquisitions: Option<u64>,
+    /// Answer to `bench`: the process's user + system CPU time spent in the loop, in
+    /// nanoseconds, where the adapter can read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ns: Option<u64>,
     /// The fencing token of a successful acquire, if the implementation has them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<u64>,
@@ -282,6 +308,8 @@ impl Response {
             holder: None,
             child_pid: None,
             winners: None,
+            acquisitions: None,
+            cpu_ns: None,
             token: None,
             t_ns: None,
         }

@@ -1,6 +1,7 @@
 //! `lockcheck adapter`: reflock behind the adapter protocol. This is the built-in
 //! implementation that `lockcheck run` tests when no `--impl` is given. The protocol loop is
-//! `lockcheck-adapter-kit`'s; this file maps reflock onto its [`Lock`].
+//! `lockcheck-adapter-kit`'s; this file maps reflock onto its [`Lock`]. With `--floor` it
+//! serves reflock's floor, the bare OS lock the benchmark compares with.
 
 use std::path::PathBuf;
 
@@ -9,10 +10,16 @@ use lockcheck_protocol::{
     Capability, ENV_LOCK_PATH, ErrorKind, Hello, HolderInfo, Implementation, Mode,
     PROTOCOL_VERSION, Recovery,
 };
+use reflock::floor::{FloorGuard, FloorLock};
 use reflock::{Access, LockFile, LockGuard};
 
+use crate::cli::AdapterArgs;
+
+/// The implementation name the floor introduces itself with.
+pub const FLOOR_NAME: &str = "os-floor";
+
 /// Serves the protocol on stdin/stdout until `exit` or end of input.
-pub fn serve() -> anyhow::Result<()> {
+pub fn serve(args: &AdapterArgs) -> anyhow::Result<()> {
     let path = std::env::var_os(ENV_LOCK_PATH)
         .map(PathBuf::from)
         .ok_or_else(|| {
@@ -20,11 +27,19 @@ pub fn serve() -> anyhow::Result<()> {
                 "{ENV_LOCK_PATH} is not set: `lockcheck adapter` is started by `lockcheck run`"
             )
         })?;
-    let lock = Reflock {
-        file: LockFile::new(&path),
-        guard: None,
+    let mut session = if args.floor {
+        let lock = Floor {
+            lock: FloorLock::new(&path),
+            guard: None,
+        };
+        Session::new(floor_hello(), path, Box::new(lock))
+    } else {
+        let lock = Reflock {
+            file: LockFile::new(&path),
+            guard: None,
+        };
+        Session::new(hello(), path, Box::new(lock))
     };
-    let mut session = Session::new(hello(), path, Box::new(lock));
     lockcheck_adapter_kit::serve_stdio(&mut session)?;
     // Children started by `spawn_child` are the scenario's to judge; they are left running
     // and the runner reaps the process group.
@@ -43,6 +58,60 @@ fn hello() -> Hello {
         capabilities: Capability::ALL.to_vec(),
         recovery: Recovery::Kernel,
         timed_start: true,
+    }
+}
+
+fn floor_hello() -> Hello {
+    let primitive = if cfg!(windows) { "LockFileEx" } else { "flock" };
+    Hello {
+        protocol: PROTOCOL_VERSION,
+        implementation: Implementation {
+            name: FLOOR_NAME.to_owned(),
+            version: primitive.to_owned(),
+            language: "rust".to_owned(),
+        },
+        capabilities: vec![Capability::Exclusive, Capability::Block, Capability::Bench],
+        recovery: Recovery::Kernel,
+        timed_start: true,
+    }
+}
+
+/// The floor: open + blocking lock on acquire, unlock + close on release.
+struct Floor {
+    lock: FloorLock,
+    guard: Option<FloorGuard>,
+}
+
+impl Lock for Floor {
+    fn acquire(&mut self, mode: Mode, wait: Wait) -> Outcome {
+        if (mode, wait) != (Mode::Exclusive, Wait::Block) {
+            return Outcome::Failed(
+                ErrorKind::Unsupported,
+                "the floor only takes the lock exclusively, waiting".to_owned(),
+            );
+        }
+        match self.lock.lock() {
+            Ok(guard) => {
+                self.guard = Some(guard);
+                Outcome::Ok
+            }
+            Err(e) => Outcome::Failed(ErrorKind::Io, e.to_string()),
+        }
+    }
+
+    fn release(&mut self) -> Outcome {
+        match self.guard.take().map(FloorGuard::release) {
+            Some(Ok(())) => Outcome::Ok,
+            Some(Err(e)) => Outcome::Failed(ErrorKind::Io, e.to_string()),
+            None => Outcome::Failed(ErrorKind::NotHeld, "the lock is not held".to_owned()),
+        }
+    }
+
+    fn fresh(&self) -> Box<dyn Lock> {
+        Box::new(Floor {
+            lock: self.lock.clone(),
+            guard: None,
+        })
     }
 }
 

@@ -13,7 +13,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::List(args) => list::list(&args),
-        Command::Adapter => adapter::serve().map(|()| Exit::Ok),
+        Command::Adapter(args) => adapter::serve(&args).map(|()| Exit::Ok),
         Command::Matrix(args) => matrix::matrix(&args),
     }
 }

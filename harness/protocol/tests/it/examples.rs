@@ -35,6 +35,12 @@ pub fn requests() -> Vec<Request> {
             threads: 8,
             hold_ms: 20,
         },
+        Op::Bench {
+            hold_us: 0,
+            duration_ms: 300,
+            max_acquisitions: 1_000_000,
+            samples: "/tmp/lockcheck-bench-Qx1/c0.samples".to_owned(),
+        },
         Op::Exit,
     ];
     ops.into_iter()
@@ -102,6 +108,11 @@ pub fn messages() -> Vec<AdapterMessage> {
     out.push(AdapterMessage::Response(Response {
         winners: Some(1),
         ..Response::new(6, Status::Ok)
+    }));
+    out.push(AdapterMessage::Response(Response {
+        acquisitions: Some(184_467),
+        cpu_ns: Some(297_110_000),
+        ..Response::new(7, Status::Ok)
     }));
     out.push(AdapterMessage::Response(Response {
         token: Some(u64::MAX),

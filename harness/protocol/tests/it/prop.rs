@@ -30,6 +30,14 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::ReleaseSecond),
         (any::<u32>(), any::<u64>())
             .prop_map(|(threads, hold_ms)| Op::ThreadRace { threads, hold_ms }),
+        (any::<u64>(), any::<u64>(), any::<u64>(), ".*").prop_map(
+            |(hold_us, duration_ms, max_acquisitions, samples)| Op::Bench {
+                hold_us,
+                duration_ms,
+                max_acquisitions,
+                samples,
+            }
+        ),
         Just(Op::Exit),
     ]
 }
@@ -54,9 +62,18 @@ fn response() -> impl Strategy<Value = Response> {
         proptest::option::of(".*"),
         holder,
         any::<(Option<u32>, Option<u32>, Option<u64>, Option<u64>)>(),
+        any::<(Option<u64>, Option<u64>)>(),
     )
         .prop_map(
-            |(id, status, kind, message, holder, (child_pid, winners, token, t_ns))| Response {
+            |(
+                id,
+                status,
+                kind,
+                message,
+                holder,
+                (child_pid, winners, token, t_ns),
+                (acquisitions, cpu_ns),
+            )| Response {
                 id,
                 status,
                 kind: (status == Status::Error).then_some(kind),
@@ -64,6 +81,8 @@ fn response() -> impl Strategy<Value = Response> {
                 holder,
                 child_pid,
                 winners,
+                acquisitions,
+                cpu_ns,
                 token,
                 t_ns,
             },

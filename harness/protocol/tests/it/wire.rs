@@ -116,7 +116,7 @@ fn requests_ignore_unknown_fields() {
 #[test]
 fn adapter_messages_ignore_unknown_fields() {
     let hello = parse_adapter_message(
-        r#"{"type":"hello","protocol":1,"os":"linux","implementation":{"name":"filelock","version":"3.16.1","language":"python","vendor":"x"},"capabilities":["exclusive","shared","try","block","timeout","holder_info","spawn_child","touch_fd","second_handle","threads"],"recovery":{"kind":"kernel","note":"flock"}}"#,
+        r#"{"type":"hello","protocol":1,"os":"linux","implementation":{"name":"filelock","version":"3.16.1","language":"python","vendor":"x"},"capabilities":["exclusive","shared","try","block","timeout","holder_info","spawn_child","touch_fd","second_handle","threads","bench"],"recovery":{"kind":"kernel","note":"flock"}}"#,
     );
     assert_eq!(
         hello,
