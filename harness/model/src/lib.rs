@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate is pure. It never touches the file system, the clock or
 //! a process; callers hand it text and histories, and it hands back values.
 
+pub mod bench;
 mod check;
 mod expectations;
 mod history;

@@ -1,5 +1,6 @@
 //! The model crate's integration tests, in one binary.
 
+mod bench;
 mod check;
 mod history_dsl;
 mod manifest;
