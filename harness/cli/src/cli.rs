@@ -26,6 +26,9 @@ pub enum Command {
     Adapter(AdapterArgs),
     /// Run every implementation in fixtures/impls (and reflock); write reports/matrix.md + .json.
     Matrix(MatrixArgs),
+    /// Benchmark contention: throughput, handoff latency, fairness and CPU of reflock (or
+    /// --impl), side by side with the bare OS lock measured in the same run.
+    Bench(BenchArgs),
 }
 
 /// Which scenarios to use.
@@ -57,6 +60,45 @@ pub struct RunArgs {
     /// Which scenarios.
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
+}
+
+/// `lockcheck bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Implementation manifest (TOML) to measure beside the floor (repeatable); reflock when
+    /// absent.
+    #[arg(long = "impl", value_name = "MANIFEST")]
+    pub manifests: Vec<PathBuf>,
+    /// Measure reflock and every manifest in fixtures/impls/ (a set-up that fails is a row
+    /// saying why).
+    #[arg(long)]
+    pub all: bool,
+    /// Contender counts, comma-separated [default: 1,2,8,50; with --quick 1,2,8].
+    #[arg(long, value_name = "N,...", value_delimiter = ',',
+          value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub contenders: Vec<u32>,
+    /// Hold times in microseconds, comma-separated [default: 0].
+    #[arg(long = "hold-us", value_name = "US,...", value_delimiter = ',',
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub hold_us: Vec<u64>,
+    /// Length of each measurement in milliseconds [default: 250; with --quick 100].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub duration: Option<u64>,
+    /// Repeats of every measurement, for the median and the spread [default: 5; with --quick 2].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeats: Option<u32>,
+    /// Fewer contender counts, shorter and fewer repeats: a first look in a few seconds.
+    #[arg(long)]
+    pub quick: bool,
+    /// Write bench.json, bench.md, throughput.svg and handoff.svg into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Save this run as a named baseline (under the target directory).
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// Compare with a saved baseline; a change is flagged only beyond both runs' noise.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
 }
 
 /// `lockcheck adapter`.

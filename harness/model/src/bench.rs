@@ -501,6 +501,123 @@ pub fn compare(figure: Figure, baseline: Spread, now: Spread) -> Change {
     }
 }
 
+/// Who ran the acquire / release loop of a measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Driver {
+    /// The adapter, through the `bench` op: the figures are the lock's own.
+    Adapter,
+    /// The runner, one `acquire` and one `release` request per acquisition: every figure
+    /// includes the protocol's round trips.
+    Runner,
+}
+
+/// The version of the bench report's JSON; bumped on any change of its shape.
+pub const BENCH_REPORT_VERSION: u32 = 1;
+
+/// Everything one `lockcheck bench` measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BenchReport {
+    /// [`BENCH_REPORT_VERSION`].
+    pub version: u32,
+    /// The lockcheck version that measured.
+    pub lockcheck: String,
+    /// Where it was measured.
+    pub machine: Machine,
+    /// What was measured.
+    pub plan: PlanSummary,
+    /// One row per implementation, the floor first.
+    pub rows: Vec<BenchRow>,
+}
+
+/// The machine a benchmark ran on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Machine {
+    /// Operating system, e.g. `linux`.
+    pub os: String,
+    /// Kernel release.
+    pub kernel: String,
+    /// CPU model, where known.
+    pub cpu: String,
+    /// Logical CPUs available to the run.
+    pub cpus: usize,
+    /// File system type of the directory the lock files were in, e.g. `ext4`.
+    pub lock_fs: String,
+}
+
+/// The measurement plan of a benchmark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanSummary {
+    /// Contender counts measured.
+    pub contenders: Vec<u32>,
+    /// Hold times measured, in microseconds.
+    pub hold_us: Vec<u64>,
+    /// Length of each measurement, in milliseconds.
+    pub duration_ms: u64,
+    /// Repeats of every measurement.
+    pub repeats: u32,
+}
+
+/// One implementation's measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BenchRow {
+    /// Manifest name, `reflock`, or `os-floor`.
+    pub name: String,
+    /// The implementation as its adapter introduced itself.
+    pub implementation: Option<lockcheck_protocol::Implementation>,
+    /// Whether this is the floor row every ratio is taken against.
+    pub floor: bool,
+    /// Who ran the loop.
+    pub driver: Option<Driver>,
+    /// The protocol's own round trip to this adapter, when the runner drove it.
+    pub round_trip_ns: Option<Quantiles>,
+    /// Why nothing was measured (no set-up, no hello), if so.
+    pub unavailable: Option<String>,
+    /// One cell per contender count × hold time.
+    pub cells: Vec<BenchCell>,
+}
+
+/// The measurements of one implementation at one contender count and hold time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BenchCell {
+    /// Contender processes.
+    pub contenders: u32,
+    /// Hold time, in microseconds.
+    pub hold_us: u64,
+    /// Each figure over the repeats (empty when broken).
+    pub summary: BTreeMap<Figure, Spread>,
+    /// Every repeat's figures.
+    pub repeats: Vec<Metrics>,
+    /// Why the cell has no figures: the adapter or harness misbehaved.
+    pub broken: Option<String>,
+}
+
+impl BenchCell {
+    /// The first overlap any repeat's samples show: two holders at once.
+    pub fn overlap(&self) -> Option<Overlap> {
+        self.repeats.iter().find_map(|m| m.overlap)
+    }
+}
+
+impl BenchReport {
+    /// The floor's cell at the same contender count and hold time as `cell`.
+    pub fn floor_cell(&self, cell: &BenchCell) -> Option<&BenchCell> {
+        self.rows
+            .iter()
+            .find(|r| r.floor)?
+            .cells
+            .iter()
+            .find(|c| (c.contenders, c.hold_us) == (cell.contenders, cell.hold_us))
+    }
+
+    /// `figure` of `cell` as a multiple of the floor's, by medians.
+    pub fn ratio_to_floor(&self, cell: &BenchCell, figure: Figure) -> Option<f64> {
+        let value = cell.summary.get(&figure)?.median;
+        let floor = self.floor_cell(cell)?.summary.get(&figure)?.median;
+        ratio(value, Some(floor))
+    }
+}
+
 /// `value` as a multiple of the floor's, `None` when the floor's is zero or missing.
 pub fn ratio(value: f64, floor: Option<f64>) -> Option<f64> {
     floor.filter(|f| *f != 0.0).map(|f| value / f)

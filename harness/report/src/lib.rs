@@ -6,15 +6,21 @@
 //!
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
 //! and [`from_json`] for `report.json`, [`Matrix`] with [`matrix_markdown`] for
-//! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`). [`transcript`] and
+//! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
+//! functions and charts for `lockcheck bench`. [`transcript`] and
 //! [`Totals`] are shared by the formats.
 
+mod bench;
 mod json;
 mod matrix;
 mod terminal;
 mod totals;
 mod transcript;
 
+pub use bench::{
+    baseline_changes, bench_from_json, bench_markdown, bench_schema, bench_table, bench_to_json,
+    format_value, handoff_svg, throughput_svg,
+};
 pub use json::{
     REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, to_json,
 };

@@ -5,9 +5,11 @@
 //! It judges nothing itself; verdicts come from `lockcheck_model::check`.
 
 mod adapter;
+mod bench;
 mod confine;
 mod execute;
 mod lockdir;
+mod machine;
 mod openers;
 mod probe;
 mod run;
@@ -20,6 +22,8 @@ mod sys;
 #[path = "sys/windows.rs"]
 mod sys;
 
+pub use bench::{BenchError, BenchPlan, driver, measure, round_trip};
+pub use machine::describe_machine;
 pub use probe::{ProbeError, probe};
 pub use run::{AdapterSpec, RunEvent, RunOptions, run, run_scenario};
 pub use setup::{PrepareEnv, Prepared, SetupError, prepare};

@@ -256,7 +256,7 @@ fn read_expectations(root: &Path, file: &str) -> anyhow::Result<Expectations> {
 }
 
 /// Every `*.toml` in `dir`, sorted.
-fn manifests(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn manifests(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -267,7 +267,7 @@ fn manifests(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// The nearest ancestor of `cwd` (the working directory) that has `fixtures/impls/`.
-fn project_root(cwd: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn project_root(cwd: &Path) -> anyhow::Result<PathBuf> {
     cwd.ancestors()
         .find(|d| d.join("fixtures/impls").is_dir())
         .map(Path::to_owned)

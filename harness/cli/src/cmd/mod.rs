@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod adapter;
+mod bench;
 mod list;
 mod matrix;
 mod run;
@@ -15,5 +16,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::List(args) => list::list(&args),
         Command::Adapter(args) => adapter::serve(&args).map(|()| Exit::Ok),
         Command::Matrix(args) => matrix::matrix(&args),
+        Command::Bench(args) => bench::bench(&args),
     }
 }

@@ -56,7 +56,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
 }
 
 /// The built-in implementation: this binary's own `adapter` subcommand (reflock).
-fn builtin_spec() -> anyhow::Result<AdapterSpec> {
+pub(crate) fn builtin_spec() -> anyhow::Result<AdapterSpec> {
     let exe = env::current_exe()
         .context("cannot find the lockcheck binary to start its built-in adapter")?;
     Ok(AdapterSpec {
@@ -68,7 +68,7 @@ fn builtin_spec() -> anyhow::Result<AdapterSpec> {
 
 /// Reads a manifest and runs its `setup` (once, cached under `{target}/lockcheck-setup/`).
 /// A missing toolchain or a failed set-up ends the run with a message, before any scenario.
-fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
+pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
     let text = fs::read_to_string(path)
         .with_context(|| format!("cannot read manifest {}", path.display()))?;
     let manifest = lockcheck_model::parse_manifest(&path.display().to_string(), &text)

@@ -101,3 +101,33 @@ fn help_documents_exit_codes() {
     assert!(output.status.success());
     assert_redacted_snapshot!("help", String::from_utf8_lossy(&output.stdout));
 }
+
+#[test]
+fn bench_against_a_baseline_never_saved() {
+    let target = tempfile::tempdir().unwrap();
+    let output = lockcheck()
+        .env("CARGO_TARGET_DIR", target.path())
+        .args(["bench", "--baseline", "before-fix"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(output.stdout.is_empty(), "nothing is measured");
+    assert_redacted_snapshot!(
+        "bench_missing_baseline",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn bench_baseline_name_that_is_a_path() {
+    check_error(
+        &["bench", "--save-baseline", "../elsewhere"],
+        3,
+        "bench_bad_baseline_name",
+    );
+}
+
+#[test]
+fn bench_with_no_contenders() {
+    check_error(&["bench", "--contenders", "0"], 2, "bench_zero_contenders");
+}

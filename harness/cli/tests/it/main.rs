@@ -3,6 +3,7 @@
 
 #![cfg(unix)]
 
+mod bench;
 mod cleanup;
 mod errors;
 mod run;

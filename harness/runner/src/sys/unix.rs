@@ -361,3 +361,72 @@ fn empty_dir(dir: &OwnedFd, depth: u32) {
         }
     }
 }
+
+/// User + system CPU time of process `pid` so far, in nanoseconds: fields 14 and 15 of
+/// `/proc/PID/stat`, in clock ticks (proc(5)). Only as fine as a tick (usually 10 ms).
+#[cfg(target_os = "linux")]
+pub(crate) fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may itself contain ") ".
+    let mut fields = stat[stat.rfind(')')? + 1..].split_ascii_whitespace();
+    // Fields 3..=13 come before utime.
+    let user: u64 = fields.nth(11)?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .ok()
+        .filter(|t| *t > 0)?;
+    Some((user + system) * (1_000_000_000 / ticks))
+}
+
+/// Not measured on macOS: the runner has no per-process CPU reading there, so a runner-driven
+/// benchmark reports no CPU figure (adapters that run `bench` report their own).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn process_cpu_ns(_pid: u32) -> Option<u64> {
+    None
+}
+
+/// The kernel's release, e.g. `6.1.0-18-amd64`.
+pub(crate) fn kernel_release() -> String {
+    rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The name of the file system `path` is on, from `statfs`'s magic number (Linux).
+#[cfg(target_os = "linux")]
+pub(crate) fn file_system_type(path: &std::path::Path) -> Option<String> {
+    let magic = rustix::fs::statfs(path).ok()?.f_type as u64;
+    Some(
+        match magic {
+            0xEF53 => "ext4",
+            0x0102_1994 => "tmpfs",
+            0x794C_7630 => "overlayfs",
+            0x9123_683E => "btrfs",
+            0x5846_5342 => "xfs",
+            0x6573_5546 => "fuse",
+            0x6969 => "nfs",
+            0xFF53_4D42 => "cifs",
+            0x0102_1997 => "9p",
+            0x2FC1_2FC1 => "zfs",
+            _ => return Some(format!("0x{magic:x}")),
+        }
+        .to_owned(),
+    )
+}
+
+/// The name of the file system `path` is on (`statfs`'s `f_fstypename`).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn file_system_type(path: &std::path::Path) -> Option<String> {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: `stat` is plain data for statfs to fill; the path is NUL-terminated.
+    unsafe {
+        let mut stat: libc::statfs = std::mem::zeroed();
+        if libc::statfs(c_path.as_ptr(), &mut stat) != 0 {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(stat.f_fstypename.as_ptr());
+        Some(name.to_string_lossy().into_owned())
+    }
+}

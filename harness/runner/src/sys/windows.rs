@@ -305,3 +305,46 @@ pub(crate) fn forget_group(leader: u32) -> io::Result<()> {
     drop(job);
     Ok(())
 }
+
+/// User + system CPU time of process `pid` so far, in nanoseconds (`GetProcessTimes`).
+pub(crate) fn process_cpu_ns(pid: u32) -> Option<u64> {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::Threading::{
+        GetProcessTimes, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    let process = open_process(pid, PROCESS_QUERY_LIMITED_INFORMATION).ok()?;
+    let zero = FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    };
+    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+    // SAFETY: a valid process handle and four FILETIMEs for the call to fill.
+    let ok = unsafe {
+        GetProcessTimes(
+            process.as_raw_handle(),
+            &mut created,
+            &mut exited,
+            &mut kernel,
+            &mut user,
+        )
+    };
+    let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
+    // FILETIME counts 100 ns.
+    (ok != 0).then(|| (ticks(kernel) + ticks(user)) * 100)
+}
+
+/// The Windows build number, e.g. `10.0.19045` (from `ver`).
+pub(crate) fn kernel_release() -> String {
+    std::process::Command::new("cmd")
+        .args(["/C", "ver"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "windows".to_owned())
+}
+
+/// Not read on Windows.
+pub(crate) fn file_system_type(_path: &std::path::Path) -> Option<String> {
+    None
+}
