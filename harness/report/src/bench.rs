@@ -81,9 +81,22 @@ fn format_cell(report: &BenchReport, cell: &BenchCell, figure: Figure, floor: bo
         spread.relative_range() * 50.0
     );
     if !floor && let Some(ratio) = report.ratio_to_floor(cell, figure) {
-        let _ = write!(text, " ({ratio:.2}×)");
+        let _ = write!(text, " ({})", format_ratio(ratio));
     }
     text
+}
+
+/// A ratio to the floor with two significant digits below 1 (`0.0089×`), two decimals up to
+/// 10, whole numbers above.
+fn format_ratio(ratio: f64) -> String {
+    if ratio >= 10.0 {
+        format!("{ratio:.0}×")
+    } else if ratio >= 0.1 || ratio <= 0.0 {
+        format!("{ratio:.2}×")
+    } else {
+        let decimals = (-ratio.log10()).ceil() as usize + 1;
+        format!("{ratio:.decimals$}×")
+    }
 }
 
 fn row_label(row: &BenchRow) -> String {

@@ -228,3 +228,49 @@ fn overlapping_samples_are_reported_as_two_holders() {
         "{stdout}"
     );
 }
+
+/// An adapter without `bench` is driven by the runner, with the round trip shown beside it;
+/// a lock that grants every acquire is then caught by its own samples. Each contender holds
+/// 20 ms of every cycle of about 25 ms (the round trips of a shell adapter are a few ms), so
+/// two contenders running together must overlap: more than half the time each.
+#[test]
+fn a_driven_adapter_shows_its_round_trip_and_a_lock_that_locks_nothing_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = crate::support::noop_manifest(dir.path());
+    let report = dir.path().join("out");
+    let output = lockcheck()
+        .args([
+            "bench",
+            "--contenders",
+            "1,2",
+            "--hold-us",
+            "20000",
+            "--duration",
+            "100",
+            "--repeats",
+            "1",
+        ])
+        .arg("--impl")
+        .arg(&manifest)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(100), "{stdout}");
+    assert!(stdout.contains("noop 0 [driven]"), "{stdout}");
+    assert!(
+        stdout
+            .contains("noop: driven by the runner, so every figure includes protocol round trips"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FINDING noop at 2 contenders: two holders at once"),
+        "{stdout}"
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("bench.json")).unwrap()).unwrap();
+    let row = &json["rows"][1];
+    assert_eq!(row["driver"], "runner");
+    assert!(row["round_trip_ns"]["p50"].as_u64().unwrap() > 0);
+}

@@ -23,8 +23,12 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Powers of ten spanning `[low, high]`, for a log axis.
+/// Powers of ten spanning `[low, high]`, for a log axis; one decade when there is nothing
+/// to span.
 fn decades(low: f64, high: f64) -> (f64, f64) {
+    if !(low.is_finite() && high.is_finite() && low > 0.0 && high >= low) {
+        return (1.0, 10.0);
+    }
     let low = 10f64.powf(low.max(1e-9).log10().floor());
     let high = 10f64.powf(high.max(low * 10.0).log10().ceil());
     (low, high)
@@ -179,6 +183,14 @@ pub fn handoff_svg(report: &BenchReport) -> String {
         &format!("Handoff latency at {n} contenders: p50 to p99 (bar), max (tick)"),
     );
     axis_frame(&mut out, left, top, plot_w, plot_h);
+    if bars.is_empty() {
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}">no handoffs were measured</text>"#,
+            left + 10.0,
+            top + 16.0
+        );
+    }
     let mut tick = range.0;
     while tick <= range.1 * 1.0001 {
         let _ = writeln!(

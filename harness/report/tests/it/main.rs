@@ -1,5 +1,6 @@
 //! Integration tests of the report formats, on hand-made run results.
 
+mod bench;
 mod fixture;
 mod json;
 mod terminal;

@@ -362,21 +362,25 @@ fn empty_dir(dir: &OwnedFd, depth: u32) {
     }
 }
 
-/// User + system CPU time of process `pid` so far, in nanoseconds: fields 14 and 15 of
-/// `/proc/PID/stat`, in clock ticks (proc(5)). Only as fine as a tick (usually 10 ms).
+/// User + system CPU time of process `pid` and of the children it has waited for, in
+/// nanoseconds: fields 14 to 17 of `/proc/PID/stat`, in clock ticks (proc(5)), so only as
+/// fine as a tick (usually 10 ms). Children count because a shell adapter's lock work is
+/// done by the programs it starts.
 #[cfg(target_os = "linux")]
 pub(crate) fn process_cpu_ns(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may itself contain ") ".
     let mut fields = stat[stat.rfind(')')? + 1..].split_ascii_whitespace();
     // Fields 3..=13 come before utime.
-    let user: u64 = fields.nth(11)?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
+    let mut total = 0u64;
+    for field in fields.skip(11).take(4) {
+        total += field.parse::<u64>().ok()?;
+    }
     // SAFETY: sysconf has no preconditions.
     let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
         .ok()
         .filter(|t| *t > 0)?;
-    Some((user + system) * (1_000_000_000 / ticks))
+    Some(total * (1_000_000_000 / ticks))
 }
 
 /// Not measured on macOS: the runner has no per-process CPU reading there, so a runner-driven
