@@ -370,7 +370,7 @@ fn empty_dir(dir: &OwnedFd, depth: u32) {
 pub(crate) fn process_cpu_ns(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may itself contain ") ".
-    let mut fields = stat[stat.rfind(')')? + 1..].split_ascii_whitespace();
+    let fields = stat[stat.rfind(')')? + 1..].split_ascii_whitespace();
     // Fields 3..=13 come before utime.
     let mut total = 0u64;
     for field in fields.skip(11).take(4) {
