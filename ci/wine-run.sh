@@ -114,7 +114,15 @@ if [ "$before" -lt 10 ] || [ "$after" -ne 0 ]; then
     status=1
 fi
 
+# The benchmark's Windows paths: the kit's QueryPerformanceCounter stamps and GetProcessTimes,
+# the floor's synchronous LockFileEx, the Windows runner reading them back.
+t=$(date +%s)
+"$wine" "$bin_dir/lockcheck.exe" bench --contenders 1,2 --duration 100 --repeats 1 \
+    --report "$work/win-bench" | tee "$work/win-bench.txt" || status=$?
+echo "Windows bench under Wine: $(since "$t")"
+
 cp "$work/report/report.json" "$report_dir/wine.json"
+cp "$work/win-bench/bench.json" "$report_dir/wine-bench.json"
 cp "$work/win-runner/report.json" "$report_dir/wine-windows-runner.json"
 {
     cat <<'EOF'
@@ -156,6 +164,19 @@ EOF
     echo
     echo "Runner SIGKILLed in the middle of race-50: $before adapters running before," \
         "$after left after."
+    cat <<'EOF'
+
+## The benchmark under Wine
+
+`wine64 lockcheck.exe bench --contenders 1,2 --duration 100 --repeats 1`: the Windows build
+measures reflock and the floor (`LockFileEx` on a synchronous handle) with
+`QueryPerformanceCounter` stamps and `GetProcessTimes` CPU. Figures under Wine say that the
+paths work, not how fast Windows is. Full results: `wine-bench.json`.
+
+```text
+EOF
+    cat "$work/win-bench.txt"
+    echo '```'
     cat <<'EOF'
 
 ## What Wine cannot show

@@ -274,3 +274,38 @@ fn a_driven_adapter_shows_its_round_trip_and_a_lock_that_locks_nothing_is_caught
     assert_eq!(row["driver"], "runner");
     assert!(row["round_trip_ns"]["p50"].as_u64().unwrap() > 0);
 }
+
+/// A saved baseline is found again by name and compared with; the names stay under the
+/// target directory.
+#[test]
+fn a_saved_baseline_is_compared_with() {
+    let target = tempfile::tempdir().unwrap();
+    let tiny = [
+        "bench",
+        "--contenders",
+        "1",
+        "--duration",
+        "20",
+        "--repeats",
+        "2",
+    ];
+    let saved = lockcheck()
+        .env("CARGO_TARGET_DIR", target.path())
+        .args(tiny)
+        .args(["--save-baseline", "before"])
+        .output()
+        .unwrap();
+    assert_eq!(saved.status.code(), Some(0));
+    let file = target.path().join("lockcheck-bench/baselines/before.json");
+    assert!(file.is_file(), "{}", String::from_utf8_lossy(&saved.stdout));
+
+    let compared = lockcheck()
+        .env("CARGO_TARGET_DIR", target.path())
+        .args(tiny)
+        .args(["--baseline", "before"])
+        .output()
+        .unwrap();
+    assert_eq!(compared.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&compared.stdout);
+    assert!(stdout.contains("against baseline `before`"), "{stdout}");
+}
