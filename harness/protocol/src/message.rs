@@ -13,10 +13,10 @@ pub struct Request {
     /// What to do.
     #[serde(flatten)]
     pub op: Op,
-    /// Carry the request out this many microseconds after reading it, not at once. Sent only
-    /// to adapters whose hello says `timed_start`, and only for a race's tries: each racer then
-    /// starts from its own timer at the instant the runner drew for it, however fast the
-    /// runner itself can write.
+    /// Carry the request out this many microseconds after reading it, not at once. Sent with
+    /// every `bench` request, and with a race's tries to adapters whose hello says
+    /// `timed_start`: each racer or contender then starts from its own timer at the instant
+    /// the runner chose for it, however fast the runner itself can write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_us: Option<u64>,
 }
