@@ -111,9 +111,15 @@ pub fn throughput_svg(report: &BenchReport) -> String {
             .map(|(i, v)| format!("{:.1},{:.1}", x(*i), y(*v)))
             .collect();
         let c = colour(index);
+        // Past the palette, colours repeat with a dashed line.
+        let dash = if index >= PALETTE.len() {
+            r#" stroke-dasharray="6 3""#
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            r#"<polyline fill="none" stroke="{c}" stroke-width="2" points="{}"/>"#,
+            r#"<polyline fill="none" stroke="{c}" stroke-width="2"{dash} points="{}"/>"#,
             path.join(" ")
         );
         for (i, v) in points {
