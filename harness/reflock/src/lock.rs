@@ -2,11 +2,12 @@
 
 use crate::error::{Error, Op};
 use crate::holder::Holder;
-use crate::metadata::{self, Record};
+use crate::metadata::{self, HeldTemplate, Record};
 use crate::registry::{Registry, Ticket};
 use crate::sys::{self, Handle, OpenFailure};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 /// A lock file: a path and the options to create it with. Nothing touches the file system
@@ -100,6 +101,11 @@ impl LockFile {
         // lock) before the ticket leaves the registry.
         let held = (file, ticket);
         let file = &held.0;
+        // Everything an exclusive holder's record needs but the token and the time is ready
+        // before the wait, so that once the lock is ours only the read of the old token and
+        // the write of the record stand between the kernel's hand-off and the caller.
+        let template = (access == Access::Exclusive).then(held_template);
+        let guard_path = self.path.clone();
         let lock_error = |e| Error::os(path, Op::Lock, e);
         let locked = match wait {
             Wait::Try => file.try_lock(access).map_err(lock_error)?,
@@ -117,14 +123,17 @@ impl LockFile {
             });
         }
         // From here on the lock is held; on error, dropping `file` releases it.
-        let token = match access {
-            Access::Exclusive => {
-                record_holder(file).map_err(|e| Error::os(path, Op::WriteHolder, e))?
+        let token = match &template {
+            Some(template) => {
+                record_holder(file, template).map_err(|e| Error::os(path, Op::WriteHolder, e))?
             }
-            Access::Shared => read_record(file).map(|r| r.token).unwrap_or(0),
+            None => with_scratch(|scratch| match read_token(file, &mut scratch.read) {
+                Ok((_, Some(token))) => token,
+                _ => 0,
+            }),
         };
         Ok(LockGuard {
-            path: self.path.clone(),
+            path: guard_path,
             access,
             token,
             held: Some(held),
@@ -259,15 +268,67 @@ fn read_record(file: &Handle) -> Result<Record, ReadError> {
     Record::decode(&buf[..n]).map_err(|_| ReadError::Garbled)
 }
 
-/// The command line, joined once per process.
-fn command_line() -> &'static str {
-    static COMMAND: OnceLock<String> = OnceLock::new();
-    COMMAND.get_or_init(|| {
-        std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
+/// Buffers for reading and writing holder records, allocated and zeroed once per thread
+/// instead of on every acquisition.
+struct Scratch {
+    /// Always [`metadata::MAX_RECORD`] bytes long.
+    read: Vec<u8>,
+    write: Vec<u8>,
+}
+
+/// Runs `f` with this thread's [`Scratch`].
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    thread_local! {
+        static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+    }
+    let new = || Scratch {
+        read: vec![0; metadata::MAX_RECORD],
+        write: Vec::with_capacity(512),
+    };
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => f(scratch.get_or_insert_with(new)),
+        // Not reentered today; fresh buffers keep it correct if it ever is.
+        Err(_) => f(&mut new()),
     })
+}
+
+/// Reads the start of the lock file and returns how many bytes were read and the token of
+/// the record there (found without decoding the rest into strings).
+/// `None` for the token when the bytes are not a record.
+fn read_token(file: &Handle, buf: &mut [u8]) -> std::io::Result<(usize, Option<u64>)> {
+    let n = file.read_at(buf, 0)?;
+    Ok((n, Record::decode_token(&buf[..n]).ok()))
+}
+
+/// The command line, joined by spaces.
+fn command_line() -> String {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// This process's holder record without its token and time, encoded once per process (and
+/// again after a `fork`, which changes the pid).
+fn held_template() -> Arc<HeldTemplate> {
+    static CACHE: Mutex<Option<(u32, Arc<HeldTemplate>)>> = Mutex::new(None);
+    let pid = sys::current_pid();
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    match &*cache {
+        Some((cached, template)) if *cached == pid => Arc::clone(template),
+        _ => {
+            let me = sys::current_process();
+            let template = Arc::new(HeldTemplate::new(
+                me.pid,
+                me.start,
+                &me.boot,
+                &me.host,
+                &command_line(),
+            ));
+            *cache = Some((me.pid, Arc::clone(&template)));
+            template
+        }
+    }
 }
 
 /// Writes this process's holder record with the next token, in one positional write, and
@@ -275,29 +336,24 @@ fn command_line() -> &'static str {
 /// No fsync: the record is diagnostics plus a counter, and a lost update after a power cut
 /// only matters for a token, which then repeats one from before the crash, never one a live
 /// holder still uses.
-fn record_holder(file: &Handle) -> std::io::Result<u64> {
-    let mut buf = [0u8; metadata::MAX_RECORD];
-    let old_len = file.read_at(&mut buf, 0)?;
-    let token = Record::decode(&buf[..old_len])
-        .map(|r| r.token)
-        .unwrap_or(0)
-        .saturating_add(1);
-    let me = sys::current_process();
-    let record = Record {
-        held: true,
-        token,
-        pid: me.pid,
-        start: me.start,
-        boot: me.boot.clone(),
-        host: me.host.clone(),
-        since: SystemTime::now(),
-        command: command_line().to_owned(),
-    };
-    let mut text = String::with_capacity(256);
-    record.encode_into(&mut text);
-    file.write_all_at(text.as_bytes(), 0)?;
-    if old_len > text.len() {
-        file.set_len(text.len() as u64)?;
-    }
-    Ok(token)
+///
+/// The old record is only parsed for its token, and the new one is the per-process template
+/// plus token and time. When the old content was longer, the new record is padded to its
+/// length in the same write instead of truncating the file afterwards; only content that
+/// may extend past what was read (a file of [`metadata::MAX_RECORD`] bytes or more, which
+/// reflock never writes) is cut with a truncate.
+fn record_holder(file: &Handle, template: &HeldTemplate) -> std::io::Result<u64> {
+    with_scratch(|scratch| {
+        let (old_len, token) = read_token(file, &mut scratch.read)?;
+        let token = token.unwrap_or(0).saturating_add(1);
+        let overlong = old_len >= metadata::MAX_RECORD;
+        let pad_to = if overlong { 0 } else { old_len };
+        let out = &mut scratch.write;
+        template.encode(token, SystemTime::now(), pad_to, out);
+        file.write_all_at(out, 0)?;
+        if overlong && old_len > out.len() {
+            file.set_len(out.len() as u64)?;
+        }
+        Ok(token)
+    })
 }

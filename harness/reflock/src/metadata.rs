@@ -21,8 +21,14 @@
 //! rewrites four bytes in place. `start` and `boot` identify the holder process across PID
 //! reuse (see `sys` for what they mean on each platform). `since` is seconds and nanoseconds
 //! since the Unix epoch. Values escape `\` as `\\` and control characters as `\xNN`. Anything
-//! after `end` is ignored: the record is rewritten in place and the file is only shortened when
-//! the old content was longer.
+//! after `end` is ignored: the record is rewritten in place, in one write, and when the old
+//! content was longer the new record is followed by spaces and a newline up to the old length
+//! (see [`HeldTemplate::encode`]), so the file need not be truncated.
+//!
+//! An acquisition only needs the previous token, so it reads the old record with
+//! [`Record::decode_token`], which accepts exactly what [`Record::decode`] accepts without
+//! building the strings, and writes its own from a [`HeldTemplate`]: the parts that stay the
+//! same for the life of a process, encoded once.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -58,43 +64,57 @@ pub(crate) struct Record {
 pub(crate) struct DecodeError(&'static str);
 
 impl Record {
-    /// Appends the encoded record to `out`.
-    pub(crate) fn encode_into(&self, out: &mut String) {
-        let since = self
-            .since
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
-        out.push_str(MAGIC);
-        out.push_str(STATE_KEY);
-        out.push_str(if self.held { HELD } else { "free" });
-        // Writing into a String cannot fail.
-        let _ = write!(
-            out,
-            "\ntoken {}\npid {}\nstart {}\nboot ",
-            self.token, self.pid, self.start
-        );
-        escape_into(out, cut(&self.boot, MAX_FIELD));
-        out.push_str("\nhost ");
-        escape_into(out, cut(&self.host, MAX_FIELD));
-        let _ = write!(
-            out,
-            "\nsince {}.{:09}\ncommand ",
-            since.as_secs(),
-            since.subsec_nanos()
-        );
-        escape_into(out, cut(&self.command, MAX_COMMAND));
-        out.push_str("\nend\n");
-    }
-
+    /// The encoded record, as an exclusive holder writes it (through [`HeldTemplate`]) and
+    /// release then marks free.
     #[cfg(test)]
     pub(crate) fn encode(&self) -> String {
-        let mut out = String::new();
-        self.encode_into(&mut out);
-        out
+        let template =
+            HeldTemplate::new(self.pid, self.start, &self.boot, &self.host, &self.command);
+        let mut out = Vec::new();
+        template.encode(self.token, self.since, 0, &mut out);
+        if !self.held {
+            let at = STATE_OFFSET as usize;
+            out[at..at + FREE.len()].copy_from_slice(FREE);
+        }
+        String::from_utf8(out).expect("records are UTF-8")
     }
 
     /// Reads a record from the start of `bytes`. Never panics, whatever the bytes.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Record, DecodeError> {
+        let fields = Fields::parse(bytes)?;
+        Ok(Record {
+            held: fields.held,
+            token: fields.token,
+            pid: fields.pid,
+            start: fields.start,
+            boot: unescape(fields.boot)?,
+            host: unescape(fields.host)?,
+            since: fields.since,
+            command: unescape(fields.command)?,
+        })
+    }
+
+    /// The token of the record at the start of `bytes`: the same checks as [`Record::decode`]
+    /// (so it fails exactly when `decode` does), without allocating.
+    pub(crate) fn decode_token(bytes: &[u8]) -> Result<u64, DecodeError> {
+        Fields::parse(bytes).map(|fields| fields.token)
+    }
+}
+
+/// A record's fields as they stand in the bytes, the strings still escaped but checked.
+struct Fields<'a> {
+    held: bool,
+    token: u64,
+    pid: u32,
+    start: u64,
+    boot: &'a str,
+    host: &'a str,
+    since: SystemTime,
+    command: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Fields<'a>, DecodeError> {
         let bytes = &bytes[..bytes.len().min(MAX_RECORD)];
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
@@ -104,8 +124,8 @@ impl Record {
         let rest = text
             .strip_prefix(MAGIC)
             .ok_or(DecodeError("not a reflock holder record"))?;
-        let mut lines = rest.split('\n');
-        let mut field = |key: &'static str| -> Result<&str, DecodeError> {
+        let mut lines = Lines(Some(rest));
+        let mut field = |key: &'static str| -> Result<&'a str, DecodeError> {
             let line = lines.next().ok_or(DecodeError("record ends early"))?;
             line.strip_prefix(key)
                 .and_then(|l| l.strip_prefix(' '))
@@ -119,15 +139,15 @@ impl Record {
         let token = number(field("token")?)?;
         let pid = u32::try_from(number(field("pid")?)?).map_err(|_| DecodeError("bad pid"))?;
         let start = number(field("start")?)?;
-        let boot = unescape(field("boot")?)?;
-        let host = unescape(field("host")?)?;
+        let boot = escaped(field("boot")?)?;
+        let host = escaped(field("host")?)?;
         let since = time(field("since")?)?;
-        let command = unescape(field("command")?)?;
+        let command = escaped(field("command")?)?;
         match lines.next() {
             Some("end") if lines.next().is_some() => {}
             _ => return Err(DecodeError("missing end")),
         }
-        Ok(Record {
+        Ok(Fields {
             held,
             token,
             pid,
@@ -138,6 +158,95 @@ impl Record {
             command,
         })
     }
+}
+
+/// The pieces of a text between newlines, like `str::split('\n')` (a last piece after the
+/// last newline, empty if the text ends with one), with a plain byte search: records are a
+/// few hundred bytes in short lines, where that beats `split`'s searcher.
+struct Lines<'a>(Option<&'a str>);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.0?;
+        match rest.bytes().position(|b| b == b'\n') {
+            Some(at) => {
+                self.0 = Some(&rest[at + 1..]);
+                Some(&rest[..at])
+            }
+            None => {
+                self.0 = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// The parts of an exclusive holder's record that stay the same for the life of a process,
+/// encoded once; [`HeldTemplate::encode`] adds the token and the time.
+#[derive(Debug)]
+pub(crate) struct HeldTemplate {
+    /// `pid` to `host`, each line ending in a newline.
+    who: String,
+    /// The `command` line and `end`.
+    tail: String,
+}
+
+impl HeldTemplate {
+    pub(crate) fn new(pid: u32, start: u64, boot: &str, host: &str, command: &str) -> Self {
+        let mut who = String::with_capacity(64 + boot.len() + host.len());
+        // Writing into a String cannot fail.
+        let _ = write!(who, "pid {pid}\nstart {start}\nboot ");
+        escape_into(&mut who, cut(boot, MAX_FIELD));
+        who.push_str("\nhost ");
+        escape_into(&mut who, cut(host, MAX_FIELD));
+        who.push('\n');
+        let mut tail = String::with_capacity(16 + command.len());
+        tail.push_str("command ");
+        escape_into(&mut tail, cut(command, MAX_COMMAND));
+        tail.push_str("\nend\n");
+        HeldTemplate { who, tail }
+    }
+
+    /// Replaces `out` with the bytes of the held record with `token` and `since`: the same
+    /// bytes for every token and time, so the When `pad_to` is longer, the
+    /// record is followed by spaces and a final newline up to `pad_to` bytes, which
+    /// [`Record::decode`] ignores like anything after `end`: one write then covers all of an
+    /// older, longer record and the file need not be truncated.
+    pub(crate) fn encode(&self, token: u64, since: SystemTime, pad_to: usize, out: &mut Vec<u8>) {
+        let since = since.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        out.clear();
+        out.extend_from_slice(MAGIC.as_bytes());
+        out.extend_from_slice(STATE_KEY.as_bytes());
+        out.extend_from_slice(HELD.as_bytes());
+        out.extend_from_slice(b"\ntoken ");
+        push_decimal(out, token, 1);
+        out.push(b'\n');
+        out.extend_from_slice(self.who.as_bytes());
+        out.extend_from_slice(b"since ");
+        push_decimal(out, since.as_secs(), 1);
+        out.push(b'.');
+        push_decimal(out, u64::from(since.subsec_nanos()), 9);
+        out.push(b'\n');
+        out.extend_from_slice(self.tail.as_bytes());
+        if pad_to > out.len() {
+            out.resize(pad_to - 1, b' ');
+            out.push(b'\n');
+        }
+    }
+}
+
+/// Appends `n` in decimal, with leading zeros up to `width` digits.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    while n > 0 || digits.len() - at < width {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 fn number(s: &str) -> Result<u64, DecodeError> {
@@ -184,31 +293,55 @@ fn escape_into(out: &mut String, s: &str) {
     }
 }
 
+/// Checks that `s` is a well-formed escaped value, and returns it still escaped.
+fn escaped(s: &str) -> Result<&str, DecodeError> {
+    unescape_into(s, None).map(|()| s)
+}
+
 fn unescape(s: &str) -> Result<String, DecodeError> {
+    if !s.contains('\\') {
+        return Ok(s.to_owned());
+    }
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
+    unescape_into(s, Some(&mut out))?;
+    Ok(out)
+}
+
+/// Unescapes `s` into `out`, or only checks it when `out` is `None`.
+fn unescape_into(s: &str, mut out: Option<&mut String>) -> Result<(), DecodeError> {
+    let mut push = |s: &str| {
+        if let Some(out) = out.as_deref_mut() {
+            out.push_str(s);
         }
-        match chars.next() {
-            Some('\\') => out.push('\\'),
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                if hex.len() != 2 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    };
+    let mut rest = s;
+    while let Some(at) = rest.bytes().position(|b| b == b'\\') {
+        push(&rest[..at]);
+        let escape = &rest.as_bytes()[at + 1..];
+        match escape.first() {
+            Some(b'\\') => {
+                push("\\");
+                rest = &rest[at + 2..];
+            }
+            Some(b'x') => {
+                let hex = escape.get(1..3).ok_or(DecodeError("bad escape"))?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
                     return Err(DecodeError("bad escape"));
                 }
-                let code = u8::from_str_radix(&hex, 16).map_err(|_| DecodeError("bad escape"))?;
+                // Two ASCII hex digits: a valid str and a number below 256.
+                let hex = std::str::from_utf8(hex).map_err(|_| DecodeError("bad escape"))?;
+                let code = u8::from_str_radix(hex, 16).map_err(|_| DecodeError("bad escape"))?;
                 if !code.is_ascii_control() {
                     return Err(DecodeError("bad escape"));
                 }
-                out.push(char::from(code));
+                push(char::from(code).encode_utf8(&mut [0; 4]));
+                rest = &rest[at + 4..];
             }
             _ => return Err(DecodeError("bad escape")),
         }
     }
-    Ok(out)
+    push(rest);
+    Ok(())
 }
 
 #[cfg(test)]
