@@ -253,6 +253,10 @@ pub fn bench_markdown(report: &BenchReport) -> String {
         report.plan.repeats,
         report.plan.duration_ms
     );
+    let _ = writeln!(
+        out,
+        "![Throughput against contenders](throughput.svg)\n\n![Handoff latency](handoff.svg)\n"
+    );
     for key in groups(report) {
         let figures = columns(key.0);
         let _ = writeln!(
