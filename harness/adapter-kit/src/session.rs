@@ -83,11 +83,7 @@ impl Session {
                 timeout_ms,
             } => {
                 if self.held {
-                    return Response::error(
-                        id,
-                        ErrorKind::AlreadyHeldByThisProcess,
-                        "this participant already holds the lock",
-                    );
+                    return already_held(id);
                 }
                 let wait = match (wait, timeout_ms) {
                     (lockcheck_protocol::Wait::Try, _) => Wait::Try,
@@ -179,11 +175,7 @@ impl Session {
                 samples,
             } => {
                 if self.held {
-                    return Response::error(
-                        id,
-                        ErrorKind::AlreadyHeldByThisProcess,
-                        "this participant already holds the lock",
-                    );
+                    return already_held(id);
                 }
                 let plan = bench::Plan {
                     hold: Duration::from_micros(hold_us),
@@ -207,6 +199,15 @@ impl Session {
             Op::Exit => Response::new(id, Status::Ok),
         }
     }
+}
+
+/// The answer to an op that takes the lock while the primary handle already holds it.
+fn already_held(id: u64) -> Response {
+    Response::error(
+        id,
+        ErrorKind::AlreadyHeldByThisProcess,
+        "this participant already holds the lock",
+    )
 }
 
 /// The answer to an acquisition: with the fencing token when `lock` now holds the lock.

@@ -122,6 +122,12 @@ fn groups(report: &BenchReport) -> Vec<(u32, u64)> {
     keys
 }
 
+/// `2 contenders, hold 0 µs`.
+fn group_title((contenders, hold_us): (u32, u64)) -> String {
+    let plural = if contenders == 1 { "" } else { "s" };
+    format!("{contenders} contender{plural}, hold {hold_us} µs")
+}
+
 fn cell_of(row: &BenchRow, key: (u32, u64)) -> Option<&BenchCell> {
     row.cells.iter().find(|c| (c.contenders, c.hold_us) == key)
 }
@@ -132,13 +138,7 @@ pub fn bench_table(report: &BenchReport) -> String {
     let mut out = String::new();
     for key in groups(report) {
         let figures = columns(key.0);
-        let _ = writeln!(
-            out,
-            "{} contender{}, hold {} µs",
-            key.0,
-            if key.0 == 1 { "" } else { "s" },
-            key.1
-        );
+        let _ = writeln!(out, "{}", group_title(key));
         let mut lines: Vec<Vec<String>> = vec![
             std::iter::once("implementation".to_owned())
                 .chain(figures.iter().map(|f| heading(*f).to_owned()))
@@ -259,13 +259,7 @@ pub fn bench_markdown(report: &BenchReport) -> String {
     );
     for key in groups(report) {
         let figures = columns(key.0);
-        let _ = writeln!(
-            out,
-            "## {} contender{}, hold {} µs\n",
-            key.0,
-            if key.0 == 1 { "" } else { "s" },
-            key.1
-        );
+        let _ = writeln!(out, "## {}\n", group_title(key));
         let _ = write!(out, "| implementation |");
         for f in figures {
             let _ = write!(out, " {} |", heading(*f));
