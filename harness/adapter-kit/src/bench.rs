@@ -6,12 +6,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use lockcheck_protocol::{Mode, monotonic_ns};
+use lockcheck_protocol::{BENCH_SAMPLES_HEADER, Mode, monotonic_ns};
 
 use crate::{Lock, Outcome, Wait};
-
-/// The samples file's first line (PROTOCOL.md, "bench").
-pub const SAMPLES_HEADER: &str = "lockcheck-bench 1";
 
 /// What one `bench` request asks for.
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +69,7 @@ pub(crate) fn run(
 
 fn write_samples(path: &Path, stamps: &[[u64; 4]]) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, File::create_new(path)?);
-    writeln!(out, "{SAMPLES_HEADER}")?;
+    writeln!(out, "{BENCH_SAMPLES_HEADER}")?;
     for [requested, acquired, releasing, released] in stamps {
         writeln!(out, "{requested} {acquired} {releasing} {released}")?;
     }

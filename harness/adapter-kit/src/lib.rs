@@ -15,7 +15,6 @@ mod ops;
 mod serve;
 mod session;
 
-pub use bench::SAMPLES_HEADER;
 pub use lock::{Lock, Outcome, Wait};
 pub use serve::{Ended, serve, serve_stdio};
 pub use session::Session;

@@ -562,7 +562,7 @@ mod tests {
         assert!(response.cpu_ns.is_some());
         let text = std::fs::read_to_string(&samples).unwrap();
         let mut lines = text.lines();
-        assert_eq!(lines.next(), Some(crate::SAMPLES_HEADER));
+        assert_eq!(lines.next(), Some(lockcheck_protocol::BENCH_SAMPLES_HEADER));
         let stamps: Vec<Vec<u64>> = lines
             .map(|l| l.split(' ').map(|n| n.parse().unwrap()).collect())
             .collect();

@@ -10,11 +10,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hdrhistogram::Histogram;
+use lockcheck_protocol::BENCH_SAMPLES_HEADER as SAMPLES_HEADER;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-/// The samples file's first line.
-pub const SAMPLES_HEADER: &str = "lockcheck-bench 1";
 
 /// One acquisition: nanoseconds on the system-wide monotonic clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

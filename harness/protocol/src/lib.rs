@@ -26,3 +26,6 @@ pub use schema::{adapter_message_schema, request_schema};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The first line of a `bench` samples file (PROTOCOL.md, "bench").
+pub const BENCH_SAMPLES_HEADER: &str = "lockcheck-bench 1";

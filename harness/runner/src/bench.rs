@@ -226,7 +226,7 @@ fn start(spec: &AdapterSpec, dir: &LockDir, plan: &BenchPlan) -> Result<Vec<Runn
             });
         }
         for contender in &mut running {
-            hello(contender, plan.hello_timeout)?;
+            hello(contender, &spec.command.join(" "), plan.hello_timeout)?;
         }
         Ok(())
     })();
@@ -241,17 +241,17 @@ fn start(spec: &AdapterSpec, dir: &LockDir, plan: &BenchPlan) -> Result<Vec<Runn
     }
 }
 
-fn hello(contender: &mut Running, budget: Duration) -> Result<(), BenchError> {
+fn hello(contender: &mut Running, command: &str, budget: Duration) -> Result<(), BenchError> {
     let deadline = Instant::now() + budget;
     loop {
         let wait = deadline.saturating_duration_since(Instant::now());
         match contender.output.recv_timeout(wait).map(|m| m.output) {
             Ok(Output::Stderr(line)) => contender.keep_stderr(line),
             Ok(Output::Line(line)) => {
-                return match lockcheck_protocol::parse_adapter_message(&line) {
-                    Ok(AdapterMessage::Hello(_)) => Ok(()),
-                    _ => Err(contender.broken("did not start with a hello")),
-                };
+                // The same validation as the probe's.
+                return crate::probe::parse_hello(command, &line)
+                    .map(drop)
+                    .map_err(|e| contender.broken(&e.to_string()));
             }
             Ok(_) | Err(RecvTimeoutError::Disconnected) => {
                 contender.drain_stderr();

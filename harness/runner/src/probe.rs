@@ -87,7 +87,7 @@ pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError>
     result
 }
 
-fn parse_hello(command: &str, line: &str) -> Result<Hello, ProbeError> {
+pub(crate) fn parse_hello(command: &str, line: &str) -> Result<Hello, ProbeError> {
     let bad = |message: String| ProbeError::BadHello {
         command: command.to_owned(),
         message,
