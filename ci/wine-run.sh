@@ -41,7 +41,12 @@ fi
 cp "$shim" "$bin_dir/deps/"
 
 export WINEPREFIX=$PLATFORM_CACHE/wine WINEDEBUG=-all
-wine=/usr/lib/wine/wine64
+# Without address-space randomization. Debian's wine64 has no preloader to reserve the
+# addresses Windows processes need, and the kernel places the loader's brk heap anywhere in
+# the 1 GiB above it (0x7d000000), which now and then covers the shared user data page at
+# 0x7ffe0000: that process dies before main with "failed to map the shared user data:
+# c0000018" (exit 1), about once in a CI run of 50-way races. Children inherit the setting.
+wine=(setarch -R /usr/lib/wine/wine64)
 # One persistent wineserver, started here, so that it never belongs to a participant's
 # process group (the runner kills those groups whole).
 mkdir -p "$WINEPREFIX"
@@ -53,13 +58,13 @@ trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT
 # The first program in a fresh session also starts Wine's own services, which inherit its
 # standard streams and live until `wineserver -k`: keep them off our output, or a reader of
 # this script's output (a pipe, CI's log) would wait for them.
-"$wine" "$bin_dir/lockcheck.exe" --version </dev/null >/dev/null 2>&1
+"${wine[@]}" "$bin_dir/lockcheck.exe" --version </dev/null >/dev/null 2>&1
 
 t=$(date +%s)
 for exe in "${test_exes[@]}"; do
     echo "==> reflock tests under Wine: $(basename "$exe")"
     # insta cannot run `cargo metadata` inside Wine, so it is told where the workspace is.
-    (cd harness/reflock && INSTA_WORKSPACE_ROOT=$root INSTA_UPDATE=no "$wine" "$exe") |
+    (cd harness/reflock && INSTA_WORKSPACE_ROOT=$root INSTA_UPDATE=no "${wine[@]}" "$exe") |
         tee "$PLATFORM_CACHE/reflock-tests.txt"
     # Wine's exit status alone once let a run that stopped half-way through count as a pass.
     grep -q '^test result: ok\.' "$PLATFORM_CACHE/reflock-tests.txt" ||
@@ -75,7 +80,7 @@ trap '/usr/lib/wine/wineserver -k 2>/dev/null || true; rm -rf "$work"' EXIT
 cat >"$work/reflock-wine.toml" <<EOF
 name = "reflock-wine"
 description = "reflock's Windows backend: lockcheck.exe adapter, run by Wine"
-command = ["$wine", "$bin_dir/lockcheck.exe", "adapter"]
+command = [$(printf '"%s", ' "${wine[@]}")"$bin_dir/lockcheck.exe", "adapter"]
 EOF
 # LOCKCHECK_SCENARIOS=DIR runs a scenario directory instead of the built-in catalogue.
 catalogue=()
@@ -92,14 +97,14 @@ echo "conformance under Wine (core, crash, shared): $elapsed"
 # participants are started suspended inside Job objects, crashed with TerminateProcess and
 # paused by suspending their threads.
 t=$(date +%s)
-"$wine" "$bin_dir/lockcheck.exe" run "${catalogue[@]}" --level core --level crash --level pause \
+"${wine[@]}" "$bin_dir/lockcheck.exe" run "${catalogue[@]}" --level core --level crash --level pause \
     --level shared --report "$work/win-runner" | tee "$work/win-runner.txt" || status=$?
 echo "Windows runner under Wine (core, crash, pause, shared): $(since "$t")"
 
 # Nothing outlives the Windows runner: SIGKILL it in the middle of race-50 (the Linux signal
 # ends the Wine process without any cleanup of its own) and every adapter must be gone soon.
 adapters() { pgrep -fc 'lockcheck\.exe adapter' || true; }
-"$wine" "$bin_dir/lockcheck.exe" run --scenario race-50 >/dev/null 2>&1 &
+"${wine[@]}" "$bin_dir/lockcheck.exe" run --scenario race-50 >/dev/null 2>&1 &
 runner=$!
 for _ in $(seq 300); do [ "$(adapters)" -ge 10 ] && break; sleep 0.1; done
 before=$(adapters)
@@ -117,7 +122,7 @@ fi
 # The benchmark's Windows paths: the kit's QueryPerformanceCounter stamps and GetProcessTimes,
 # the floor's synchronous LockFileEx, the Windows runner reading them back.
 t=$(date +%s)
-"$wine" "$bin_dir/lockcheck.exe" bench --contenders 1,2 --duration 100 --repeats 1 \
+"${wine[@]}" "$bin_dir/lockcheck.exe" bench --contenders 1,2 --duration 100 --repeats 1 \
     --report "$work/win-bench" | tee "$work/win-bench.txt" || status=$?
 echo "Windows bench under Wine: $(since "$t")"
 
