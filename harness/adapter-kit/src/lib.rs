@@ -6,6 +6,9 @@
 //! the already-held / not-held bookkeeping, the ops that need no lock logic (`spawn_child`,
 //! `touch_fd`, `thread_race`, `bench`, `exit`) and the `t_ns` of every response.
 //!
+//! For the lock side, [`Outcome::from_io`] reads an I/O error the way every adapter here
+//! does, and [`poll`] gives locks that can only try their blocking and timed waits.
+//!
 //! This crate holds no lock logic and calls no lock syscalls: every lock operation goes
 //! through the adapter's [`Lock`].
 
@@ -15,6 +18,6 @@ mod ops;
 mod serve;
 mod session;
 
-pub use lock::{Lock, Outcome, Wait};
+pub use lock::{Lock, Outcome, Wait, poll};
 pub use serve::{Ended, serve, serve_stdio};
 pub use session::Session;

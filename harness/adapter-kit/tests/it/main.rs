@@ -2,6 +2,7 @@
 //! an in-memory lock (`support`), so that no test touches a lock syscall.
 
 mod bench;
+mod lock;
 mod ops;
 mod serve;
 mod session;

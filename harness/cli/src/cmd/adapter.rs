@@ -95,14 +95,14 @@ impl Lock for Floor {
                 self.guard = Some(guard);
                 Outcome::Ok
             }
-            Err(e) => Outcome::Failed(ErrorKind::Io, e.to_string()),
+            Err(e) => Outcome::from_io(&e),
         }
     }
 
     fn release(&mut self) -> Outcome {
         match self.guard.take().map(FloorGuard::release) {
             Some(Ok(())) => Outcome::Ok,
-            Some(Err(e)) => Outcome::Failed(ErrorKind::Io, e.to_string()),
+            Some(Err(e)) => Outcome::from_io(&e),
             None => Outcome::Failed(ErrorKind::NotHeld, "the lock is not held".to_owned()),
         }
     }
