@@ -1,11 +1,12 @@
 //! The request/response loop: `hello`, then one response line per request line.
 
 use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use lockcheck_protocol::{AdapterMessage, Op};
+use lockcheck_protocol::{AdapterMessage, ENV_LOCK_PATH, Hello, Op};
 
-use crate::Session;
+use crate::{Lock, Session};
 
 /// Why [`serve`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,31 @@ pub fn serve_stdio(session: &mut Session) -> io::Result<Ended> {
         io::stdout().lock(),
         io::stderr(),
     )
+}
+
+/// An adapter binary's entry point: the lock path from [`ENV_LOCK_PATH`], the primary lock
+/// object `open` makes for it, and [`serve_stdio`] for a session introducing itself with
+/// `hello`. Returns why serving ended with the session, so that the adapter decides how its
+/// process ends (releasing first, or leaving it to process exit). Without the variable the
+/// error is `LOCKCHECK_LOCK_PATH is not set: {outside_a_run}`, where `outside_a_run` tells the
+/// user what starts this binary.
+pub fn serve_env(
+    hello: Hello,
+    outside_a_run: &str,
+    open: impl FnOnce(&Path) -> io::Result<Box<dyn Lock>>,
+) -> io::Result<(Ended, Session)> {
+    let path = std::env::var_os(ENV_LOCK_PATH)
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{ENV_LOCK_PATH} is not set: {outside_a_run}"),
+            )
+        })?;
+    let primary = open(&path)?;
+    let mut session = Session::new(hello, path, primary);
+    let ended = serve_stdio(&mut session)?;
+    Ok((ended, session))
 }
 
 /// Sleeps until `deadline` by the monotonic clock: a timer that fires a little early (some
