@@ -1,6 +1,10 @@
-//! What an adapter supplies: one lock object on the lock path, as the lock's users hold one.
+//! What an adapter supplies: one lock object on the lock path, as the lock's users hold one;
+//! and the two things most locks' adapters need to say what happened: the reading of an I/O
+//! error, and a polled wait for locks that can only try.
 
-use std::time::Duration;
+use std::fmt::Display;
+use std::io;
+use std::time::{Duration, Instant};
 
 use lockcheck_protocol::{ErrorKind, HolderInfo, Mode};
 
@@ -27,6 +31,60 @@ pub enum Outcome {
     TimedOut(Option<String>),
     /// Anything else: answered `error` with this kind and message.
     Failed(ErrorKind, String),
+}
+
+impl Outcome {
+    /// The protocol's reading of an I/O error on the lock path, with the error's text as the
+    /// message. The kinds are reflock's: a missing parent (or one that is not a directory) is
+    /// `missing_directory`, EACCES/EPERM `permission_denied`, a file system without locks
+    /// `unsupported`, a directory at the lock path `not_regular_file`, the rest `io`.
+    pub fn from_io(error: &io::Error) -> Outcome {
+        let kind = match error.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ErrorKind::MissingDirectory,
+            io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+            io::ErrorKind::Unsupported => ErrorKind::Unsupported,
+            io::ErrorKind::IsADirectory => ErrorKind::NotRegularFile,
+            _ => ErrorKind::Io,
+        };
+        Outcome::Failed(kind, error.to_string())
+    }
+
+    /// A failure with `context: ` before its message (`cannot open /tmp/x.lock: ...`); any
+    /// other outcome as it is.
+    pub fn context(self, context: impl Display) -> Outcome {
+        match self {
+            Outcome::Failed(kind, message) => {
+                Outcome::Failed(kind, format!("{context}: {message}"))
+            }
+            other => other,
+        }
+    }
+}
+
+/// An acquisition for a lock that can only try: `attempt` once for [`Wait::Try`]; otherwise
+/// again every `every` while it answers [`Outcome::Busy`], until it answers anything else or,
+/// for [`Wait::Timeout`], the limit has passed ([`Outcome::TimedOut`]). The last sleep ends at
+/// the limit, so that the last attempt is made then.
+pub fn poll(wait: Wait, every: Duration, mut attempt: impl FnMut() -> Outcome) -> Outcome {
+    let deadline = match wait {
+        Wait::Try => return attempt(),
+        Wait::Block => None,
+        Wait::Timeout(limit) => Some(Instant::now() + limit),
+    };
+    loop {
+        match attempt() {
+            Outcome::Busy(_) => {}
+            other => return other,
+        }
+        let pause = match deadline {
+            None => every,
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => every.min(left),
+                _ => return Outcome::TimedOut(None),
+            },
+        };
+        std::thread::sleep(pause);
+    }
 }
 
 /// One lock object on the lock path. A session owns a primary one; it makes a second one for

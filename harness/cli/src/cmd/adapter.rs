@@ -3,12 +3,9 @@
 //! `lockcheck-adapter-kit`'s; this file maps reflock onto its [`Lock`]. With `--floor` it
 //! serves reflock's floor, the bare OS lock the benchmark compares with.
 
-use std::path::PathBuf;
-
-use lockcheck_adapter_kit::{Lock, Outcome, Session, Wait};
+use lockcheck_adapter_kit::{Lock, Outcome, Wait};
 use lockcheck_protocol::{
-    Capability, ENV_LOCK_PATH, ErrorKind, Hello, HolderInfo, Implementation, Mode,
-    PROTOCOL_VERSION, Recovery,
+    Capability, ErrorKind, Hello, HolderInfo, Implementation, Mode, PROTOCOL_VERSION, Recovery,
 };
 use reflock::floor::{FloorGuard, FloorLock};
 use reflock::{Access, LockFile, LockGuard};
@@ -20,27 +17,22 @@ pub const FLOOR_NAME: &str = "os-floor";
 
 /// Serves the protocol on stdin/stdout until `exit` or end of input.
 pub fn serve(args: &AdapterArgs) -> anyhow::Result<()> {
-    let path = std::env::var_os(ENV_LOCK_PATH)
-        .map(PathBuf::from)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{ENV_LOCK_PATH} is not set: `lockcheck adapter` is started by `lockcheck run`"
-            )
-        })?;
-    let mut session = if args.floor {
-        let lock = Floor {
-            lock: FloorLock::new(&path),
-            guard: None,
-        };
-        Session::new(floor_hello(), path, Box::new(lock))
+    const OUTSIDE_A_RUN: &str = "`lockcheck adapter` is started by `lockcheck run`";
+    let (_, mut session) = if args.floor {
+        lockcheck_adapter_kit::serve_env(floor_hello(), OUTSIDE_A_RUN, |path| {
+            Ok(Box::new(Floor {
+                lock: FloorLock::new(path),
+                guard: None,
+            }))
+        })?
     } else {
-        let lock = Reflock {
-            file: LockFile::new(&path),
-            guard: None,
-        };
-        Session::new(hello(), path, Box::new(lock))
+        lockcheck_adapter_kit::serve_env(hello(), OUTSIDE_A_RUN, |path| {
+            Ok(Box::new(Reflock {
+                file: LockFile::new(path),
+                guard: None,
+            }))
+        })?
     };
-    lockcheck_adapter_kit::serve_stdio(&mut session)?;
     // Children started by `spawn_child` are the scenario's to judge; they are left running
     // and the runner reaps the process group.
     session.release_all();
@@ -95,14 +87,14 @@ impl Lock for Floor {
                 self.guard = Some(guard);
                 Outcome::Ok
             }
-            Err(e) => Outcome::Failed(ErrorKind::Io, e.to_string()),
+            Err(e) => Outcome::from_io(&e),
         }
     }
 
     fn release(&mut self) -> Outcome {
         match self.guard.take().map(FloorGuard::release) {
             Some(Ok(())) => Outcome::Ok,
-            Some(Err(e)) => Outcome::Failed(ErrorKind::Io, e.to_string()),
+            Some(Err(e)) => Outcome::from_io(&e),
             None => Outcome::Failed(ErrorKind::NotHeld, "the lock is not held".to_owned()),
         }
     }
