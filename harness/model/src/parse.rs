@@ -10,8 +10,8 @@ use std::ops::Range;
 use lockcheck_protocol::{Capability, ErrorKind, Mode};
 
 use crate::scenario::{
-    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario, Step,
-    WaitSpec,
+    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario,
+    SleepSpec, Step, WaitSpec,
 };
 use crate::source::{ScenarioError, line_of};
 use crate::toml_read::{Doc, Result, Table, closest, one_of};
@@ -453,13 +453,13 @@ impl StepReader<'_, '_> {
             "stop" => Action::Stop,
             "cont" => Action::Cont,
             "term" => Action::Term,
-            "sleep" => Action::Sleep {
+            "sleep" => Action::Sleep(SleepSpec {
                 ms: table
                     .u64_min("ms", 0, "a number of milliseconds")?
                     .ok_or_else(|| table.missing("ms", "`ms = <milliseconds>`"))?,
                 lease_factor: table
                     .positive_f64("lease_factor", "a positive number, such as `2` or `1.5`")?,
-            },
+            }),
             "plant" => Action::Plant {
                 content: self.plant(table)?,
             },
@@ -878,7 +878,7 @@ fn octal(
 }
 
 /// The capabilities a step's requests rely on (wait = recovery depends on the implementation,
-/// so [`crate::applicability`] checks it instead).
+/// so [`Scenario::applicability`] checks it instead).
 fn needed_capabilities(action: &Action) -> Vec<Capability> {
     let mode_cap = |mode: &Mode| match mode {
         Mode::Exclusive => Capability::Exclusive,
