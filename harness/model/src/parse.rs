@@ -7,14 +7,14 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use lockcheck_protocol::{Capability, ErrorKind, Mode};
+use lockcheck_protocol::{Capability, ErrorKind, Mode, Vocabulary};
 
 use crate::scenario::{
     Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario,
     SleepSpec, Step, WaitSpec,
 };
 use crate::source::{ScenarioError, line_of};
-use crate::toml_read::{Doc, Result, Table, closest, one_of};
+use crate::toml_read::{Doc, Result, Table, a_or_an, closest, is_kebab, one_of};
 
 const TOP_KEYS: &[&str] = &[
     "id",
@@ -85,18 +85,6 @@ const OUTCOME_NAMES: &[&str] = &[
     "error:<kind>",
 ];
 
-const ERROR_KIND_NAMES: &[&str] = &[
-    "permission_denied",
-    "missing_directory",
-    "not_regular_file",
-    "unsupported",
-    "already_held_by_this_process",
-    "not_held",
-    "bad_request",
-    "io",
-    "other",
-];
-
 fn step_keys(action: &str) -> &'static [&'static str] {
     match action {
         "acquire" => &[
@@ -151,41 +139,23 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
             "kebab-case: lowercase letters and digits separated by single dashes, such as `exclusive-basic`",
         ));
     }
-    let level_names = Level::ALL.map(Level::as_str);
-    let (level_name, level_field) = top.required_str("level", &one_of(level_names))?;
-    let level = Level::ALL
-        .into_iter()
-        .find(|l| l.as_str() == level_name)
-        .ok_or_else(|| {
-            doc.err(
-                level_field.span(),
-                format!("unknown level `{level_name}`"),
-                one_of(level_names),
-            )
-        })?;
+    let level_expected = one_of(Level::names());
+    let level = top
+        .named::<Level>("level", "level", &level_expected)?
+        .ok_or_else(|| top.missing("level", &level_expected))?;
     let description = top.required_text("description", "a sentence saying what happens")?;
     let catches = top.required_text(
         "catches",
         "a sentence saying which broken locks this catches",
     )?;
 
-    let capability_names = Capability::ALL.map(Capability::as_str);
     let mut requires = Vec::new();
     let requires_span = top.field("requires").map(|f| f.span());
     for (name, span) in top
         .strings("requires", "an array of capability names", false)?
         .unwrap_or_default()
     {
-        let cap = Capability::ALL
-            .into_iter()
-            .find(|c| c.as_str() == name)
-            .ok_or_else(|| {
-                doc.err(
-                    span,
-                    format!("unknown capability `{name}`"),
-                    one_of(capability_names),
-                )
-            })?;
+        let cap: Capability = doc.lookup(name, span, "capability", one_of(Capability::names()))?;
         if !requires.contains(&cap) {
             requires.push(cap);
         }
@@ -351,10 +321,7 @@ impl StepReader<'_, '_> {
                 "no `who` key",
             ));
         }
-        table.allow(
-            step_keys(name),
-            &format!("{} `{name}` step", article_for(name)),
-        )?;
+        table.allow(step_keys(name), &format!("{} `{name}` step", a_or_an(name)))?;
 
         let who = if NO_WHO.contains(&name) {
             None
@@ -663,17 +630,9 @@ impl StepReader<'_, '_> {
     }
 
     fn mode(&self, table: &Table<'_, '_>) -> Result<Mode> {
-        let expected = "`exclusive` or `shared`";
-        match table.str("mode", expected)? {
-            None => Ok(Mode::Exclusive),
-            Some(("exclusive", _)) => Ok(Mode::Exclusive),
-            Some(("shared", _)) => Ok(Mode::Shared),
-            Some((other, field)) => {
-                Err(self
-                    .doc
-                    .err(field.span(), format!("unknown mode `{other}`"), expected))
-            }
-        }
+        Ok(table
+            .named("mode", "mode", "`exclusive` or `shared`")?
+            .unwrap_or(Mode::Exclusive))
     }
 
     fn wait(&self, table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
@@ -753,11 +712,11 @@ impl StepReader<'_, '_> {
                 "error" => Outcome::Error(None),
                 _ => match text.strip_prefix("error:") {
                     Some(kind) => {
-                        Outcome::Error(Some(parse_error_kind(kind).ok_or_else(|| {
+                        Outcome::Error(Some(ErrorKind::from_name(kind).ok_or_else(|| {
                             self.doc.err(
                                 span.clone(),
                                 format!("unknown error kind `{kind}` in `{text}`"),
-                                one_of(ERROR_KIND_NAMES.iter().copied()),
+                                one_of(ErrorKind::names()),
                             )
                         })?))
                     }
@@ -820,38 +779,20 @@ impl StepReader<'_, '_> {
     }
 
     fn plant(&self, table: &Table<'_, '_>) -> Result<PlantKind> {
-        let names = ["dead_pid", "live_pid", "empty", "garbage", "old_mtime"];
-        let expected = one_of(names);
-        let (content, field) = table
-            .str("content", &expected)?
-            .ok_or_else(|| table.missing("content", format!("`content` = {expected}")))?;
-        Ok(match content {
-            "dead_pid" => PlantKind::DeadPid,
-            "live_pid" => PlantKind::LivePid,
-            "empty" => PlantKind::Empty,
-            "garbage" => PlantKind::Garbage,
-            "old_mtime" => PlantKind::OldMtime,
-            other => {
-                return Err(self.doc.err(
-                    field.span(),
-                    format!("unknown plant content `{other}`"),
-                    expected,
-                ));
-            }
-        })
+        let expected = one_of(PlantKind::names());
+        table
+            .named("content", "plant content", &expected)?
+            .ok_or_else(|| table.missing("content", format!("`content` = {expected}")))
     }
 
     fn race_end(&self, table: &Table<'_, '_>) -> Result<RaceEnd> {
-        let expected = "`release` (winners release the lock) or `kill` (winners are SIGKILLed)";
-        match table.str("end", expected)? {
-            None | Some(("release", _)) => Ok(RaceEnd::Release),
-            Some(("kill", _)) => Ok(RaceEnd::Kill),
-            Some((other, field)) => Err(self.doc.err(
-                field.span(),
-                format!("unknown race end `{other}`"),
-                expected,
-            )),
-        }
+        Ok(table
+            .named(
+                "end",
+                "race end",
+                "`release` (winners release the lock) or `kill` (winners are SIGKILLed)",
+            )?
+            .unwrap_or(RaceEnd::Release))
     }
 }
 
@@ -912,30 +853,8 @@ fn needed_capabilities(action: &Action) -> Vec<Capability> {
     }
 }
 
-/// Parses an error kind's wire name through the protocol's own serde names.
-pub(crate) fn parse_error_kind(name: &str) -> Option<ErrorKind> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
-}
-
-fn is_kebab(id: &str) -> bool {
-    !id.is_empty()
-        && id.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-}
-
 fn is_participant_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn article_for(word: &str) -> &'static str {
-    match word.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
-        _ => "a",
-    }
 }
