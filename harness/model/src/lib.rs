@@ -22,7 +22,7 @@ pub use check::{
 pub use expectations::{Expectation, Expectations, parse_expectations};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
 pub use manifest::{Manifest, Placeholders, parse_manifest};
-pub use parse::{ACTION_NAMES, parse_scenario};
+pub use parse::parse_scenario;
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{
     Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario,
