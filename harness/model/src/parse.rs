@@ -516,7 +516,8 @@ impl StepReader<'_, '_> {
 
     /// Every capability the action's requests need must be in `requires`.
     fn required(&self, action: &Action, do_span: Range<usize>) -> Result<()> {
-        let Some(cap) = needed_capabilities(action)
+        let Some(cap) = action
+            .needed_capabilities()
             .into_iter()
             .find(|cap| !self.scenario.requires.contains(cap))
         else {
@@ -909,39 +910,4 @@ fn is_participant_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// The capabilities a step's requests rely on (wait = recovery depends on the implementation,
-/// so [`Scenario::applicability`] checks it instead).
-fn needed_capabilities(action: &Action) -> Vec<Capability> {
-    let mode_cap = |mode: &Mode| match mode {
-        Mode::Exclusive => Capability::Exclusive,
-        Mode::Shared => Capability::Shared,
-    };
-    let wait_cap = |wait: &WaitSpec| match wait {
-        WaitSpec::Try => Some(Capability::Try),
-        WaitSpec::Block => Some(Capability::Block),
-        WaitSpec::Timeout { .. } => Some(Capability::Timeout),
-        WaitSpec::Recovery => None,
-    };
-    match action {
-        Action::Acquire { mode, wait, .. } => {
-            let mut caps = vec![mode_cap(mode)];
-            caps.extend(wait_cap(wait));
-            caps
-        }
-        Action::Race { wait, .. } => {
-            let mut caps = vec![Capability::Exclusive];
-            caps.extend(wait_cap(wait));
-            caps
-        }
-        Action::Churn { mode, .. } => vec![mode_cap(mode), Capability::Block],
-        Action::Holder { .. } => vec![Capability::HolderInfo],
-        Action::SpawnChild => vec![Capability::SpawnChild],
-        Action::TouchFd => vec![Capability::TouchFd],
-        Action::SecondHandle { mode, .. } => vec![Capability::SecondHandle, mode_cap(mode)],
-        Action::ThreadRace { .. } => vec![Capability::Threads],
-        Action::CrashAcquire { .. } => vec![Capability::Exclusive, Capability::Try],
-        _ => Vec::new(),
-    }
 }

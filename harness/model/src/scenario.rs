@@ -3,7 +3,7 @@
 //! This is the validated form. The TOML reader produces it (with file:line:col errors), the
 //! runner executes it, and the checker judges a history against it.
 
-use lockcheck_protocol::{Capability, ErrorKind, Hello, Mode, Recovery, Status, Wait};
+use lockcheck_protocol::{Capability, ErrorKind, Hello, Mode, Op, Recovery, Status, Wait};
 use serde::{Deserialize, Serialize};
 
 /// One conformance scenario.
@@ -299,6 +299,80 @@ pub enum Action {
         /// Exclusive or shared.
         mode: Mode,
     },
+}
+
+impl Action {
+    /// The requests the runner sends for this step, with a recovery wait resolved for an
+    /// implementation that recovers as `recovery`. Signals, faults and observations send none.
+    pub fn requests(&self, recovery: Recovery, slack_ms: u64) -> Vec<Op> {
+        let acquire = |mode, wait: WaitSpec| {
+            let (wait, timeout_ms) = wait.resolve(recovery, slack_ms);
+            Op::Acquire {
+                mode,
+                wait,
+                timeout_ms,
+            }
+        };
+        match self {
+            Action::Acquire { mode, wait, .. } => vec![acquire(*mode, *wait)],
+            Action::Release { .. } => vec![Op::Release],
+            Action::Holder { .. } => vec![Op::Holder],
+            Action::SpawnChild => vec![Op::SpawnChild],
+            Action::TouchFd => vec![Op::TouchFd],
+            Action::SecondHandle { mode, .. } => vec![Op::SecondHandle { mode: *mode }],
+            Action::ReleaseSecond => vec![Op::ReleaseSecond],
+            Action::ThreadRace {
+                threads, hold_ms, ..
+            } => vec![Op::ThreadRace {
+                threads: *threads,
+                hold_ms: *hold_ms,
+            }],
+            Action::Exit => vec![Op::Exit],
+            Action::CrashAcquire { .. } => vec![acquire(Mode::Exclusive, WaitSpec::Try)],
+            Action::Race { wait, end, .. } => {
+                let mut ops = vec![acquire(Mode::Exclusive, *wait)];
+                if *end == RaceEnd::Release {
+                    ops.push(Op::Release);
+                }
+                ops
+            }
+            Action::Churn { mode, .. } => vec![acquire(*mode, WaitSpec::Block), Op::Release],
+            Action::Await { .. }
+            | Action::Kill
+            | Action::Stop
+            | Action::Cont
+            | Action::Term
+            | Action::Sleep(_)
+            | Action::Plant { .. }
+            | Action::Symlink
+            | Action::Unlink
+            | Action::ChmodDir { .. }
+            | Action::CheckVictim
+            | Action::RemoveDir
+            | Action::CheckMode { .. }
+            | Action::CheckLeftovers => Vec::new(),
+        }
+    }
+
+    /// The capabilities this step's requests need, by the protocol's rule for each op
+    /// ([`Op::capabilities`]). A recovery wait resolves per implementation, so only what every
+    /// resolution needs is listed; [`Scenario::applicability`] checks the rest.
+    pub fn needed_capabilities(&self) -> Vec<Capability> {
+        let needs = |recovery| {
+            let mut caps: Vec<Capability> = Vec::new();
+            for cap in self.requests(recovery, 0).iter().flat_map(Op::capabilities) {
+                if !caps.contains(&cap) {
+                    caps.push(cap);
+                }
+            }
+            caps
+        };
+        let with_lease = needs(Recovery::Lease { ms: 0 });
+        needs(Recovery::Kernel)
+            .into_iter()
+            .filter(|cap| with_lease.contains(cap))
+            .collect()
+    }
 }
 
 /// A pause: `ms`, or `lease_factor` times the implementation's lease if that is longer.
