@@ -508,6 +508,14 @@ fn requests_the_scenario_does_not_know_prove_nothing() {
     );
 }
 
+#[test]
+fn verdict_names_are_the_json_tags() {
+    for verdict in [Verdict::Pass, fail("f"), skip("s"), broken("b")] {
+        let json = serde_json::to_value(&verdict).unwrap();
+        assert_eq!(json["verdict"], verdict.name());
+    }
+}
+
 #[rstest]
 #[case::pass_only(vec![Verdict::Pass, Verdict::Pass], "pass")]
 #[case::empty(vec![], "pass")]
