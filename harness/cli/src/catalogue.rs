@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use globset::{Glob, GlobSetBuilder};
 use lockcheck_model::{Level, Scenario};
+use lockcheck_protocol::Vocabulary;
 
 use crate::cli::CatalogueArgs;
 
@@ -72,14 +73,11 @@ fn parse(name: &str, text: &str) -> anyhow::Result<Scenario> {
 }
 
 fn parse_level(name: &str) -> anyhow::Result<Level> {
-    Level::ALL
-        .into_iter()
-        .find(|l| l.as_str() == name)
-        .with_context(|| {
-            let names: Vec<_> = Level::ALL.iter().map(|l| l.as_str()).collect();
-            format!(
-                "unknown level `{name}`, expected one of: {}",
-                names.join(", ")
-            )
-        })
+    Level::from_name(name).with_context(|| {
+        let names: Vec<_> = Level::names().collect();
+        format!(
+            "unknown level `{name}`, expected one of: {}",
+            names.join(", ")
+        )
+    })
 }

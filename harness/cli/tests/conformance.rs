@@ -231,19 +231,10 @@ fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), F
         (Verdict::Pass | Verdict::Skip { .. }, Some(expected)) => Err(format!(
             "expected to fail ({}), but the verdict is {}: the expectation is stale; remove it from the expectations file",
             expected.reason,
-            verdict_name(verdict)
+            verdict.name()
         )
         .into()),
         (Verdict::Fail { .. } | Verdict::Broken { .. }, _) => Err(explain(&result).into()),
-    }
-}
-
-fn verdict_name(verdict: &Verdict) -> &'static str {
-    match verdict {
-        Verdict::Pass => "pass",
-        Verdict::Fail { .. } => "fail",
-        Verdict::Skip { .. } => "skip",
-        Verdict::Broken { .. } => "broken",
     }
 }
 

@@ -11,103 +11,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use lockcheck_protocol::{ErrorKind, Hello, Mode, Op, Recovery, Request, Response, Status, Wait};
+use lockcheck_protocol::{ErrorKind, Mode, Op, Request, Response, Status};
 
 use crate::history::{BrokenReason, Event, EventKind, Fault, History, Observation};
-use crate::scenario::{Action, Bounds, Expect, Outcome, Scenario, WaitSpec};
+use crate::scenario::{Action, Bounds, Expect, Outcome, Scenario};
 use crate::verdict::{Finding, FindingKind, Interval, Verdict};
 
 /// At most this many findings of one kind are reported per history; a lock that is not a
 /// lock at all fails churn thousands of times, and the first few say everything.
 pub const MAX_FINDINGS_PER_KIND: usize = 20;
-
-/// Why `scenario` cannot run against the implementation that sent `hello`, or `None` if it
-/// can. The reason lists every missing capability by name.
-pub fn applicability(scenario: &Scenario, hello: &Hello) -> Option<String> {
-    let mut reasons = Vec::new();
-    let missing: Vec<&str> = scenario
-        .requires
-        .iter()
-        .filter(|c| !hello.capabilities.contains(c))
-        .map(|c| c.as_str())
-        .collect();
-    if !missing.is_empty() {
-        reasons.push(format!("missing capabilities: {}", missing.join(", ")));
-    }
-    let recovery_step = scenario.steps.iter().enumerate().find(|(_, s)| {
-        matches!(
-            s.action,
-            Action::Acquire {
-                wait: WaitSpec::Recovery,
-                ..
-            } | Action::Race {
-                wait: WaitSpec::Recovery,
-                ..
-            }
-        )
-    });
-    if let Some((index, step)) = recovery_step {
-        if hello.recovery == Recovery::None {
-            reasons.push(format!(
-                "the implementation declares no crash recovery (`recovery: none`), and step {} \
-                 (line {}) waits for recovery",
-                index + 1,
-                step.line
-            ));
-        } else {
-            let (wait, _) = resolve_wait(WaitSpec::Recovery, hello.recovery, 0);
-            let needed = match wait {
-                Wait::Try => lockcheck_protocol::Capability::Try,
-                Wait::Block => lockcheck_protocol::Capability::Block,
-                Wait::Timeout => lockcheck_protocol::Capability::Timeout,
-            };
-            if !hello.capabilities.contains(&needed) && !scenario.requires.contains(&needed) {
-                reasons.push(format!(
-                    "waiting for recovery needs the `{needed}` capability, which the \
-                     implementation does not declare"
-                ));
-            }
-        }
-    }
-    if reasons.is_empty() {
-        None
-    } else {
-        Some(reasons.join("; "))
-    }
-}
-
-/// The wire `wait` (and `timeout_ms`) for a scenario's wait: `recovery` becomes `try` for
-/// kernel and stale-PID recovery (the lock must be free at once), and a timeout of the lease
-/// plus `slack_ms` for leases.
-pub fn resolve_wait(spec: WaitSpec, recovery: Recovery, slack_ms: u64) -> (Wait, Option<u64>) {
-    match spec {
-        WaitSpec::Try => (Wait::Try, None),
-        WaitSpec::Block => (Wait::Block, None),
-        WaitSpec::Timeout { ms } => (Wait::Timeout, Some(ms)),
-        WaitSpec::Recovery => match recovery {
-            Recovery::Kernel | Recovery::StalePid | Recovery::None => (Wait::Try, None),
-            Recovery::Lease { ms } => (Wait::Timeout, Some(ms.saturating_add(slack_ms))),
-        },
-    }
-}
-
-/// How long a `sleep` step lasts: `ms`, or `lease_factor` times the lease when the
-/// implementation uses leases and that is longer.
-pub fn sleep_ms(ms: u64, lease_factor: Option<f64>, recovery: Recovery) -> u64 {
-    match (lease_factor, recovery) {
-        (Some(factor), Recovery::Lease { ms: lease }) => {
-            let scaled = (factor * lease as f64).ceil();
-            let scaled = if scaled.is_finite() && scaled > 0.0 {
-                // Float to integer casts saturate, which is what a huge factor should do.
-                scaled as u64
-            } else {
-                0
-            };
-            ms.max(scaled)
-        }
-        _ => ms,
-    }
-}
 
 /// Combines the verdicts of a scenario's repetitions: fail beats broken beats skip beats
 /// pass. The first verdict of the winning rank is kept whole, so its evidence still indexes
@@ -408,7 +320,7 @@ impl<'s, 'h> Checker<'s, 'h> {
     fn interval(&self, hold: &Hold) -> Interval {
         Interval {
             holder: hold.holder.clone(),
-            mode: mode_name(hold.mode).to_owned(),
+            mode: hold.mode.as_str().to_owned(),
             from_ns: self.at(hold.from),
             to_ns: hold.to.map(|t| self.at(t)),
         }
@@ -874,13 +786,6 @@ impl<'s, 'h> Checker<'s, 'h> {
 
 fn second(participant: &str) -> String {
     format!("{participant}#2")
-}
-
-fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Exclusive => "exclusive",
-        Mode::Shared => "shared",
-    }
 }
 
 /// An expectation as scenario files write it: `ok`, `busy|timeout`, `error:not_held`.

@@ -17,17 +17,16 @@ mod toml_read;
 mod verdict;
 
 pub use check::{
-    MAX_FINDINGS_PER_KIND, applicability, check, describe_broken, merge, render_expect,
-    render_response, resolve_wait, sleep_ms,
+    MAX_FINDINGS_PER_KIND, check, describe_broken, merge, render_expect, render_response,
 };
 pub use expectations::{Expectation, Expectations, parse_expectations};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
 pub use manifest::{Manifest, Placeholders, parse_manifest};
-pub use parse::{ACTION_NAMES, parse_scenario};
+pub use parse::parse_scenario;
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{
-    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario, Step,
-    WaitSpec,
+    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario,
+    SleepSpec, Step, WaitSpec,
 };
 pub use source::{FileError, FileErrorKind, ManifestError, ScenarioError};
 pub use verdict::{Finding, FindingKind, Interval, Verdict};

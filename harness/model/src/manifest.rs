@@ -7,7 +7,7 @@ use serde::Serialize;
 use toml::de::DeValue;
 
 use crate::source::ManifestError;
-use crate::toml_read::{Doc, Result, Table, article, one_of};
+use crate::toml_read::{Doc, Result, Table, article, is_kebab, one_of};
 
 const KEYS: &[&str] = &[
     "name",
@@ -156,17 +156,6 @@ fn scenario_ids(top: &Table<'_, '_>, key: &str) -> Result<Vec<String>> {
         ids.push(id.to_owned());
     }
     Ok(ids)
-}
-
-/// The scenario id rule (same as scenario files): `exclusive-basic`, `race-50`.
-fn is_kebab(id: &str) -> bool {
-    !id.is_empty()
-        && id.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
 }
 
 /// A non-empty array of strings whose first item is non-empty and whose placeholders are known.

@@ -7,14 +7,14 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use lockcheck_protocol::{Capability, ErrorKind, Mode};
+use lockcheck_protocol::{Capability, ErrorKind, Mode, Vocabulary};
 
 use crate::scenario::{
-    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario, Step,
-    WaitSpec,
+    Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario,
+    SleepSpec, Step, WaitSpec,
 };
 use crate::source::{ScenarioError, line_of};
-use crate::toml_read::{Doc, Result, Table, closest, one_of};
+use crate::toml_read::{Doc, Result, Table, a_or_an, closest, is_kebab, one_of};
 
 const TOP_KEYS: &[&str] = &[
     "id",
@@ -30,52 +30,6 @@ const TOP_KEYS: &[&str] = &[
     "steps",
 ];
 
-/// Every `do` value, in the order the docs list them.
-pub const ACTION_NAMES: &[&str] = &[
-    "acquire",
-    "release",
-    "await",
-    "holder",
-    "spawn_child",
-    "touch_fd",
-    "second_handle",
-    "release_second",
-    "thread_race",
-    "exit",
-    "kill",
-    "stop",
-    "cont",
-    "term",
-    "sleep",
-    "plant",
-    "symlink",
-    "unlink",
-    "chmod_dir",
-    "check_victim",
-    "remove_dir",
-    "check_mode",
-    "check_leftovers",
-    "race",
-    "churn",
-    "crash_acquire",
-];
-
-/// Actions on the lock directory rather than on a participant: they take no `who`.
-const NO_WHO: &[&str] = &[
-    "sleep",
-    "plant",
-    "symlink",
-    "unlink",
-    "chmod_dir",
-    "check_victim",
-    "remove_dir",
-    "check_mode",
-    "check_leftovers",
-];
-
-/// Actions delivered as signals, not requests: allowed while a background acquire is pending.
-const SIGNALS: &[&str] = &["kill", "stop", "cont", "term"];
-
 const OUTCOME_NAMES: &[&str] = &[
     "ok",
     "busy",
@@ -85,21 +39,64 @@ const OUTCOME_NAMES: &[&str] = &[
     "error:<kind>",
 ];
 
-const ERROR_KIND_NAMES: &[&str] = &[
-    "permission_denied",
-    "missing_directory",
-    "not_regular_file",
-    "unsupported",
-    "already_held_by_this_process",
-    "not_held",
-    "bad_request",
-    "io",
-    "other",
-];
+/// What a step acts on, and how.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A participant or group, sent requests: not while a background acquire is pending.
+    Request,
+    /// A group of at least two, sent requests.
+    Group,
+    /// A participant or group, sent signals: allowed while a background acquire is pending.
+    Signal,
+    /// A participant or group whose background acquire the step collects.
+    Await,
+    /// The lock directory: the step takes no `who`.
+    LockDir,
+}
 
-fn step_keys(action: &str) -> &'static [&'static str] {
-    match action {
-        "acquire" => &[
+/// One `do` value: its name, its target, its keys, and how the rest of its table is read.
+struct ActionSpec {
+    name: &'static str,
+    target: Target,
+    /// Every key the step may have, in the order messages list them.
+    keys: &'static [&'static str],
+    read: ReadAction,
+}
+
+/// Reads the rest of a step's table into its action.
+type ReadAction = fn(&mut StepReader<'_, '_>, &StepAt<'_, '_, '_>) -> Result<Action>;
+
+/// The step being read, once its `who` is resolved.
+struct StepAt<'x, 't, 'a> {
+    index: usize,
+    table: &'x Table<'t, 'a>,
+    members: &'x [String],
+    who_span: &'x Range<usize>,
+}
+
+const WHO_DO: &[&str] = &["who", "do"];
+const DO: &[&str] = &["do"];
+
+const fn action(
+    name: &'static str,
+    target: Target,
+    keys: &'static [&'static str],
+    read: ReadAction,
+) -> ActionSpec {
+    ActionSpec {
+        name,
+        target,
+        keys,
+        read,
+    }
+}
+
+/// Every `do` value, in the order the docs list them.
+const ACTIONS: &[ActionSpec] = &[
+    action(
+        "acquire",
+        Target::Request,
+        &[
             "who",
             "do",
             "mode",
@@ -110,15 +107,95 @@ fn step_keys(action: &str) -> &'static [&'static str] {
             "within_ms",
             "background",
         ],
-        "release" => &["who", "do", "expect"],
-        "await" => &["who", "do", "expect", "min_ms", "within_ms"],
-        "holder" => &["who", "do", "holder_is"],
-        "second_handle" => &["who", "do", "mode", "expect"],
-        "thread_race" => &["who", "do", "threads", "hold_ms", "max_winners"],
-        "sleep" => &["do", "ms", "lease_factor"],
-        "plant" => &["do", "content"],
-        "chmod_dir" => &["do", "mode"],
-        "race" => &[
+        |_, at| acquire(at.table),
+    ),
+    action(
+        "release",
+        Target::Request,
+        &["who", "do", "expect"],
+        |_, at| {
+            Ok(Action::Release {
+                expect: expect(at.table, Expect::one(Outcome::Ok))?,
+            })
+        },
+    ),
+    action(
+        "await",
+        Target::Await,
+        &["who", "do", "expect", "min_ms", "within_ms"],
+        |r, at| r.collect(at),
+    ),
+    action(
+        "holder",
+        Target::Request,
+        &["who", "do", "holder_is"],
+        |r, at| {
+            Ok(Action::Holder {
+                holder_is: r.holder_is(at.table)?,
+            })
+        },
+    ),
+    action("spawn_child", Target::Request, WHO_DO, |_, _| {
+        Ok(Action::SpawnChild)
+    }),
+    action("touch_fd", Target::Request, WHO_DO, |_, _| {
+        Ok(Action::TouchFd)
+    }),
+    action(
+        "second_handle",
+        Target::Request,
+        &["who", "do", "mode", "expect"],
+        |_, at| {
+            Ok(Action::SecondHandle {
+                mode: mode(at.table)?,
+                expect: expect(at.table, Expect::default())?,
+            })
+        },
+    ),
+    action("release_second", Target::Request, WHO_DO, |_, _| {
+        Ok(Action::ReleaseSecond)
+    }),
+    action(
+        "thread_race",
+        Target::Request,
+        &["who", "do", "threads", "hold_ms", "max_winners"],
+        |_, at| thread_race(at.table),
+    ),
+    action("exit", Target::Request, WHO_DO, |_, _| Ok(Action::Exit)),
+    action("kill", Target::Signal, WHO_DO, |_, _| Ok(Action::Kill)),
+    action("stop", Target::Signal, WHO_DO, |_, _| Ok(Action::Stop)),
+    action("cont", Target::Signal, WHO_DO, |_, _| Ok(Action::Cont)),
+    action("term", Target::Signal, WHO_DO, |_, _| Ok(Action::Term)),
+    action(
+        "sleep",
+        Target::LockDir,
+        &["do", "ms", "lease_factor"],
+        |_, at| sleep(at.table),
+    ),
+    action("plant", Target::LockDir, &["do", "content"], |_, at| {
+        plant(at.table)
+    }),
+    action("symlink", Target::LockDir, DO, |_, _| Ok(Action::Symlink)),
+    action("unlink", Target::LockDir, DO, |_, _| Ok(Action::Unlink)),
+    action("chmod_dir", Target::LockDir, &["do", "mode"], |_, at| {
+        chmod_dir(at.table)
+    }),
+    action("check_victim", Target::LockDir, DO, |_, _| {
+        Ok(Action::CheckVictim)
+    }),
+    action("remove_dir", Target::LockDir, DO, |_, _| {
+        Ok(Action::RemoveDir)
+    }),
+    action("check_mode", Target::LockDir, &["do", "forbid"], |_, at| {
+        check_mode(at.table)
+    }),
+    action("check_leftovers", Target::LockDir, DO, |_, _| {
+        Ok(Action::CheckLeftovers)
+    }),
+    action(
+        "race",
+        Target::Group,
+        &[
             "who",
             "do",
             "rounds",
@@ -128,12 +205,31 @@ fn step_keys(action: &str) -> &'static [&'static str] {
             "jitter_us",
             "end",
         ],
-        "check_mode" => &["do", "forbid"],
-        "crash_acquire" => &["who", "do", "window"],
-        "churn" => &["who", "do", "duration_ms", "hold_us", "mode"],
-        a if NO_WHO.contains(&a) => &["do"],
-        _ => &["who", "do"],
-    }
+        |_, at| race(at),
+    ),
+    action(
+        "churn",
+        Target::Group,
+        &["who", "do", "duration_ms", "hold_us", "mode"],
+        |_, at| churn(at.table),
+    ),
+    action(
+        "crash_acquire",
+        Target::Group,
+        &["who", "do", "window"],
+        |_, at| {
+            Ok(Action::CrashAcquire {
+                window: at
+                    .table
+                    .positive_f64("window", "a positive number, such as `1.5`")?
+                    .unwrap_or(1.5),
+            })
+        },
+    ),
+];
+
+fn action_names() -> impl Iterator<Item = &'static str> {
+    ACTIONS.iter().map(|a| a.name)
 }
 
 /// Reads one scenario file. `file_name` is only used in messages.
@@ -151,41 +247,23 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
             "kebab-case: lowercase letters and digits separated by single dashes, such as `exclusive-basic`",
         ));
     }
-    let level_names = Level::ALL.map(Level::as_str);
-    let (level_name, level_field) = top.required_str("level", &one_of(level_names))?;
-    let level = Level::ALL
-        .into_iter()
-        .find(|l| l.as_str() == level_name)
-        .ok_or_else(|| {
-            doc.err(
-                level_field.span(),
-                format!("unknown level `{level_name}`"),
-                one_of(level_names),
-            )
-        })?;
+    let level_expected = one_of(Level::names());
+    let level = top
+        .named::<Level>("level", "level", &level_expected)?
+        .ok_or_else(|| top.missing("level", &level_expected))?;
     let description = top.required_text("description", "a sentence saying what happens")?;
     let catches = top.required_text(
         "catches",
         "a sentence saying which broken locks this catches",
     )?;
 
-    let capability_names = Capability::ALL.map(Capability::as_str);
     let mut requires = Vec::new();
     let requires_span = top.field("requires").map(|f| f.span());
     for (name, span) in top
         .strings("requires", "an array of capability names", false)?
         .unwrap_or_default()
     {
-        let cap = Capability::ALL
-            .into_iter()
-            .find(|c| c.as_str() == name)
-            .ok_or_else(|| {
-                doc.err(
-                    span,
-                    format!("unknown capability `{name}`"),
-                    one_of(capability_names),
-                )
-            })?;
+        let cap: Capability = doc.lookup(name, span, "capability", one_of(Capability::names()))?;
         if !requires.contains(&cap) {
             requires.push(cap);
         }
@@ -326,24 +404,19 @@ struct StepReader<'s, 'a> {
 impl StepReader<'_, '_> {
     fn step(&mut self, index: usize, table: &Table<'_, '_>) -> Result<Step> {
         let doc = self.doc;
-        let (name, do_field) = table.required_str("do", &one_of(ACTION_NAMES.iter().copied()))?;
-        if !ACTION_NAMES.contains(&name) {
+        let (name, do_field) = table.required_str("do", &one_of(action_names()))?;
+        let Some(spec) = ACTIONS.iter().find(|a| a.name == name) else {
             let mut message = format!("unknown action `{name}`");
-            if let Some(close) = closest(name, ACTION_NAMES) {
+            if let Some(close) = closest(name, &action_names().collect::<Vec<_>>()) {
                 message.push_str(&format!(" (did you mean `{close}`?)"));
             }
-            return Err(doc.err(
-                do_field.span(),
-                message,
-                one_of(ACTION_NAMES.iter().copied()),
-            ));
-        }
-        let who_field = table.field("who");
-        if NO_WHO.contains(&name)
-            && let Some(field) = &who_field
+            return Err(doc.err(do_field.span(), message, one_of(action_names())));
+        };
+        if spec.target == Target::LockDir
+            && let Some(field) = table.field("who")
         {
             return Err(doc.err(
-                field.key_span.clone(),
+                field.key_span,
                 format!(
                     "`who` is not allowed with `do = \"{name}\"`, which acts on the lock \
                      directory rather than on a participant"
@@ -351,202 +424,33 @@ impl StepReader<'_, '_> {
                 "no `who` key",
             ));
         }
-        table.allow(
-            step_keys(name),
-            &format!("{} `{name}` step", article_for(name)),
-        )?;
+        table.allow(spec.keys, &format!("{} `{name}` step", a_or_an(name)))?;
 
-        let who = if NO_WHO.contains(&name) {
-            None
-        } else {
-            let expected = format!(
-                "the name of a participant: {}",
-                one_of(self.scenario.participants.iter().map(|g| g.name.as_str()))
-            );
-            let (who, field) = table.str("who", &expected)?.ok_or_else(|| {
-                doc.err(
-                    table.span.clone(),
-                    format!("this `{name}` step has no `who`"),
-                    expected.clone(),
-                )
-            })?;
-            if self.scenario.resolve(who).is_empty() {
-                return Err(doc.err(
-                    field.span(),
-                    format!("unknown participant `{who}`"),
-                    self.who_expected(),
-                ));
-            }
-            Some((who.to_owned(), field.span()))
+        let who = match spec.target {
+            Target::LockDir => None,
+            _ => Some(self.who(name, table)?),
         };
         let members = who
             .as_ref()
             .map(|(w, _)| self.scenario.resolve(w))
             .unwrap_or_default();
         let who_span = who.as_ref().map_or(table.span.clone(), |(_, s)| s.clone());
-
-        // A participant waiting on a background acquire cannot be sent another request.
-        if name != "await" && !SIGNALS.contains(&name) {
-            for member in &members {
-                if let Some(p) = self.pending.get(member) {
-                    let line = line_of(doc.text, p.span.start);
-                    return Err(doc.err(
-                        who_span.clone(),
-                        format!(
-                            "`{member}` is still waiting for its background acquire from line {line}"
-                        ),
-                        format!("a `do = \"await\"` step for `{member}` before this one"),
-                    ));
-                }
-            }
+        if matches!(spec.target, Target::Request | Target::Group) {
+            self.not_pending(&members, &who_span)?;
+        }
+        if spec.target == Target::Group {
+            self.group(name, &who_span, who.as_ref())?;
         }
 
-        let action = match name {
-            "acquire" => self.acquire(table)?,
-            "release" => Action::Release {
-                expect: self.expect(table, Expect::one(Outcome::Ok))?,
-            },
-            "await" => {
-                let expect = self.expect(table, Expect::one(Outcome::Ok))?;
-                let bounds = self.bounds(table)?;
-                let mut collected = Vec::new();
-                for member in &members {
-                    let Some(p) = self.pending.remove(member) else {
-                        return Err(doc.err(
-                            who_span,
-                            format!("`{member}` has no background acquire outstanding to await"),
-                            format!(
-                                "an earlier `do = \"acquire\"` step with `background = true` for `{member}`"
-                            ),
-                        ));
-                    };
-                    collected.push(p.step);
-                }
-                collected.sort_unstable();
-                collected.dedup();
-                self.fills.extend(collected.into_iter().map(|s| (s, index)));
-                Action::Await { expect, bounds }
-            }
-            "holder" => Action::Holder {
-                holder_is: self.holder_is(table)?,
-            },
-            "spawn_child" => Action::SpawnChild,
-            "touch_fd" => Action::TouchFd,
-            "second_handle" => Action::SecondHandle {
-                mode: self.mode(table)?,
-                expect: self.expect(table, Expect::default())?,
-            },
-            "release_second" => Action::ReleaseSecond,
-            "thread_race" => Action::ThreadRace {
-                threads: table
-                    .u32_min("threads", 2, "an integer >= 2")?
-                    .ok_or_else(|| table.missing("threads", "`threads = <count>` (at least 2)"))?,
-                hold_ms: table
-                    .u64_min("hold_ms", 0, "a number of milliseconds")?
-                    .unwrap_or(0),
-                max_winners: table
-                    .u32_min("max_winners", 1, "an integer >= 1")?
-                    .unwrap_or(1),
-            },
-            "exit" => Action::Exit,
-            "kill" => Action::Kill,
-            "stop" => Action::Stop,
-            "cont" => Action::Cont,
-            "term" => Action::Term,
-            "sleep" => Action::Sleep {
-                ms: table
-                    .u64_min("ms", 0, "a number of milliseconds")?
-                    .ok_or_else(|| table.missing("ms", "`ms = <milliseconds>`"))?,
-                lease_factor: table
-                    .positive_f64("lease_factor", "a positive number, such as `2` or `1.5`")?,
-            },
-            "plant" => Action::Plant {
-                content: self.plant(table)?,
-            },
-            "symlink" => Action::Symlink,
-            "unlink" => Action::Unlink,
-            "chmod_dir" => {
-                let expected = "permission bits as an octal string, such as `\"0500\"`";
-                Action::ChmodDir {
-                    mode: octal(table, "mode", "permission mode", expected, 0o7777)?
-                        .ok_or_else(|| table.missing("mode", format!("`mode` = {expected}")))?,
-                }
-            }
-            "check_victim" => Action::CheckVictim,
-            "remove_dir" => Action::RemoveDir,
-            "check_mode" => Action::CheckMode {
-                forbid: octal(
-                    table,
-                    "forbid",
-                    "set of permission bits",
-                    "permission bits that must be clear, as an octal string, such as `\"0022\"`",
-                    0o7777,
-                )?
-                .unwrap_or(0o022),
-            },
-            "check_leftovers" => Action::CheckLeftovers,
-            "race" => {
-                self.group(name, &who_span, who.as_ref())?;
-                let rounds = table.u32_min("rounds", 1, "an integer >= 1")?.unwrap_or(1);
-                let end = self.race_end(table)?;
-                let members = members.len() as u64;
-                if end == RaceEnd::Kill && u64::from(rounds) >= members {
-                    let span = table
-                        .field("rounds")
-                        .map_or(table.span.clone(), |f| f.span());
-                    return Err(doc.err(
-                        span,
-                        format!(
-                            "{rounds} rounds that each kill their winner need more than \
-                             {members} contenders"
-                        ),
-                        format!("`rounds` < {members}, the number of members of the group"),
-                    ));
-                }
-                Action::Race {
-                    rounds,
-                    wait: self.wait(table, false)?,
-                    hold_ms: table
-                        .u64_min("hold_ms", 0, "a number of milliseconds")?
-                        .unwrap_or(0),
-                    jitter_us: table
-                        .u64_min("jitter_us", 0, "a number of microseconds")?
-                        .unwrap_or(0),
-                    end,
-                }
-            }
-            "crash_acquire" => {
-                self.group(name, &who_span, who.as_ref())?;
-                Action::CrashAcquire {
-                    window: table
-                        .positive_f64("window", "a positive number, such as `1.5`")?
-                        .unwrap_or(1.5),
-                }
-            }
-            "churn" => {
-                self.group(name, &who_span, who.as_ref())?;
-                Action::Churn {
-                    duration_ms: table
-                        .u64_min("duration_ms", 1, "a number of milliseconds >= 1")?
-                        .ok_or_else(|| {
-                            table.missing("duration_ms", "`duration_ms = <milliseconds>`")
-                        })?,
-                    hold_us: table
-                        .u64_min("hold_us", 0, "a number of microseconds")?
-                        .unwrap_or(0),
-                    mode: self.mode(table)?,
-                }
-            }
-            _ => {
-                return Err(doc.err(
-                    do_field.span(),
-                    format!("unknown action `{name}`"),
-                    one_of(ACTION_NAMES.iter().copied()),
-                ));
-            }
+        let at = StepAt {
+            index,
+            table,
+            members: &members,
+            who_span: &who_span,
         };
+        let action = (spec.read)(self, &at)?;
 
-        // The pending-request check above guarantees none of these members is waiting already.
+        // `not_pending` above guarantees none of these members is waiting already.
         if let Action::Acquire {
             background: true, ..
         } = &action
@@ -561,28 +465,97 @@ impl StepReader<'_, '_> {
                 );
             }
         }
-
-        for cap in needed_capabilities(&action) {
-            if !self.scenario.requires.contains(&cap) {
-                let where_ = match &self.requires_span {
-                    Some(span) => format!(" (line {})", line_of(doc.text, span.start)),
-                    None => String::new(),
-                };
-                return Err(doc.err(
-                    do_field.span(),
-                    format!(
-                        "this step needs the `{cap}` capability, which `requires` does not list"
-                    ),
-                    format!("`\"{cap}\"` in `requires`{where_}"),
-                ));
-            }
-        }
+        self.required(&action, do_field.span())?;
 
         Ok(Step {
             line: line_of(doc.text, table.span.start),
             who: who.map(|(w, _)| w),
             action,
         })
+    }
+
+    /// The step's `who`, which must name a participant, a group or a group member.
+    fn who(&self, action: &str, table: &Table<'_, '_>) -> Result<(String, Range<usize>)> {
+        let expected = format!(
+            "the name of a participant: {}",
+            one_of(self.scenario.participants.iter().map(|g| g.name.as_str()))
+        );
+        let (who, field) = table.str("who", &expected)?.ok_or_else(|| {
+            self.doc.err(
+                table.span.clone(),
+                format!("this `{action}` step has no `who`"),
+                expected.clone(),
+            )
+        })?;
+        if self.scenario.resolve(who).is_empty() {
+            return Err(self.doc.err(
+                field.span(),
+                format!("unknown participant `{who}`"),
+                self.who_expected(),
+            ));
+        }
+        Ok((who.to_owned(), field.span()))
+    }
+
+    /// A participant waiting on a background acquire cannot be sent another request.
+    fn not_pending(&self, members: &[String], who_span: &Range<usize>) -> Result<()> {
+        for member in members {
+            if let Some(p) = self.pending.get(member) {
+                let line = line_of(self.doc.text, p.span.start);
+                return Err(self.doc.err(
+                    who_span.clone(),
+                    format!(
+                        "`{member}` is still waiting for its background acquire from line {line}"
+                    ),
+                    format!("a `do = \"await\"` step for `{member}` before this one"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every capability the action's requests need must be in `requires`.
+    fn required(&self, action: &Action, do_span: Range<usize>) -> Result<()> {
+        let Some(cap) = action
+            .needed_capabilities()
+            .into_iter()
+            .find(|cap| !self.scenario.requires.contains(cap))
+        else {
+            return Ok(());
+        };
+        let where_ = match &self.requires_span {
+            Some(span) => format!(" (line {})", line_of(self.doc.text, span.start)),
+            None => String::new(),
+        };
+        Err(self.doc.err(
+            do_span,
+            format!("this step needs the `{cap}` capability, which `requires` does not list"),
+            format!("`\"{cap}\"` in `requires`{where_}"),
+        ))
+    }
+
+    /// An `await`: collects the background acquire of every member.
+    fn collect(&mut self, at: &StepAt<'_, '_, '_>) -> Result<Action> {
+        let expect = expect(at.table, Expect::one(Outcome::Ok))?;
+        let bounds = bounds(at.table)?;
+        let mut collected = Vec::new();
+        for member in at.members {
+            let Some(p) = self.pending.remove(member) else {
+                return Err(self.doc.err(
+                    at.who_span.clone(),
+                    format!("`{member}` has no background acquire outstanding to await"),
+                    format!(
+                        "an earlier `do = \"acquire\"` step with `background = true` for `{member}`"
+                    ),
+                ));
+            };
+            collected.push(p.step);
+        }
+        collected.sort_unstable();
+        collected.dedup();
+        self.fills
+            .extend(collected.into_iter().map(|s| (s, at.index)));
+        Ok(Action::Await { expect, bounds })
     }
 
     fn who_expected(&self) -> String {
@@ -640,165 +613,6 @@ impl StepReader<'_, '_> {
         ))
     }
 
-    fn acquire(&self, table: &Table<'_, '_>) -> Result<Action> {
-        let background = table.bool("background")?.unwrap_or(false);
-        if background {
-            for key in ["expect", "min_ms", "within_ms"] {
-                if let Some(field) = table.field(key) {
-                    return Err(self.doc.err(
-                        field.key_span,
-                        format!("`{key}` is not allowed on a background acquire"),
-                        format!("`{key}` on the `do = \"await\"` step that collects the answer"),
-                    ));
-                }
-            }
-        }
-        Ok(Action::Acquire {
-            mode: self.mode(table)?,
-            wait: self.wait(table, true)?,
-            expect: self.expect(table, Expect::one(Outcome::Ok))?,
-            bounds: self.bounds(table)?,
-            background,
-        })
-    }
-
-    fn mode(&self, table: &Table<'_, '_>) -> Result<Mode> {
-        let expected = "`exclusive` or `shared`";
-        match table.str("mode", expected)? {
-            None => Ok(Mode::Exclusive),
-            Some(("exclusive", _)) => Ok(Mode::Exclusive),
-            Some(("shared", _)) => Ok(Mode::Shared),
-            Some((other, field)) => {
-                Err(self
-                    .doc
-                    .err(field.span(), format!("unknown mode `{other}`"), expected))
-            }
-        }
-    }
-
-    fn wait(&self, table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
-        let names: &[&str] = if allow_block {
-            &["try", "block", "timeout", "recovery"]
-        } else {
-            &["try", "timeout", "recovery"]
-        };
-        let timeout = table.u64_min("timeout_ms", 0, "a number of milliseconds")?;
-        let wait = table.str("wait", &one_of(names.iter().copied()))?;
-        let spec = match wait {
-            None | Some(("try", _)) => WaitSpec::Try,
-            Some(("block", field)) if !allow_block => {
-                return Err(self.doc.err(
-                    field.span(),
-                    "`wait = \"block\"` is not allowed in a race: with a correct lock the \
-                     losers would wait for ever",
-                    one_of(names.iter().copied()),
-                ));
-            }
-            Some(("block", _)) => WaitSpec::Block,
-            Some(("recovery", _)) => WaitSpec::Recovery,
-            Some(("timeout", field)) => match timeout {
-                Some(ms) => WaitSpec::Timeout { ms },
-                None => {
-                    return Err(self.doc.err(
-                        field.span(),
-                        "`wait = \"timeout\"` needs `timeout_ms`",
-                        "`timeout_ms = <milliseconds>` in the same step",
-                    ));
-                }
-            },
-            Some((other, field)) => {
-                return Err(self.doc.err(
-                    field.span(),
-                    format!("unknown wait `{other}`"),
-                    one_of(names.iter().copied()),
-                ));
-            }
-        };
-        if !matches!(spec, WaitSpec::Timeout { .. })
-            && let Some(field) = table.field("timeout_ms")
-        {
-            return Err(self.doc.err(
-                field.key_span,
-                "`timeout_ms` is only meaningful with `wait = \"timeout\"`",
-                "`wait = \"timeout\"`, or no `timeout_ms`",
-            ));
-        }
-        Ok(spec)
-    }
-
-    fn expect(&self, table: &Table<'_, '_>, default: Expect) -> Result<Expect> {
-        let expected = format!(
-            "an outcome or an array of outcomes: {}",
-            one_of(OUTCOME_NAMES.iter().copied())
-        );
-        let Some(items) = table.strings("expect", &expected, true)? else {
-            return Ok(default);
-        };
-        if items.is_empty() {
-            return Err(self.doc.err(
-                table
-                    .field("expect")
-                    .map_or(table.span.clone(), |f| f.span()),
-                "`expect` is an empty array",
-                "at least one outcome; leave `expect` out to use the default",
-            ));
-        }
-        let mut outcomes = Vec::new();
-        for (text, span) in items {
-            let outcome = match text {
-                "ok" => Outcome::Ok,
-                "busy" => Outcome::Busy,
-                "timeout" => Outcome::Timeout,
-                "unsupported" => Outcome::Unsupported,
-                "error" => Outcome::Error(None),
-                _ => match text.strip_prefix("error:") {
-                    Some(kind) => {
-                        Outcome::Error(Some(parse_error_kind(kind).ok_or_else(|| {
-                            self.doc.err(
-                                span.clone(),
-                                format!("unknown error kind `{kind}` in `{text}`"),
-                                one_of(ERROR_KIND_NAMES.iter().copied()),
-                            )
-                        })?))
-                    }
-                    None => {
-                        let mut message = format!("unknown outcome `{text}`");
-                        if let Some(close) = closest(text, OUTCOME_NAMES) {
-                            message.push_str(&format!(" (did you mean `{close}`?)"));
-                        }
-                        return Err(self.doc.err(
-                            span,
-                            message,
-                            one_of(OUTCOME_NAMES.iter().copied()),
-                        ));
-                    }
-                },
-            };
-            if !outcomes.contains(&outcome) {
-                outcomes.push(outcome);
-            }
-        }
-        Ok(Expect(outcomes))
-    }
-
-    fn bounds(&self, table: &Table<'_, '_>) -> Result<Bounds> {
-        let min_ms = table.u64_min("min_ms", 0, "a number of milliseconds")?;
-        let within_ms = table.u64_min("within_ms", 0, "a number of milliseconds")?;
-        if let (Some(min), Some(within)) = (min_ms, within_ms)
-            && within < min
-        {
-            let span = table
-                .field("within_ms")
-                .map_or(table.span.clone(), |f| f.span());
-            return Err(self.doc.err(
-                span,
-                format!("`within_ms` ({within}) is less than `min_ms` ({min})"),
-                "`within_ms` >= `min_ms`",
-            ));
-        }
-        Ok(Bounds { min_ms, within_ms })
-    }
-
     fn holder_is(&self, table: &Table<'_, '_>) -> Result<Option<String>> {
         let Some((name, field)) = table.str(
             "holder_is",
@@ -818,41 +632,256 @@ impl StepReader<'_, '_> {
         };
         Err(self.doc.err(field.span(), message, self.who_expected()))
     }
+}
 
-    fn plant(&self, table: &Table<'_, '_>) -> Result<PlantKind> {
-        let names = ["dead_pid", "live_pid", "empty", "garbage", "old_mtime"];
-        let expected = one_of(names);
-        let (content, field) = table
-            .str("content", &expected)?
-            .ok_or_else(|| table.missing("content", format!("`content` = {expected}")))?;
-        Ok(match content {
-            "dead_pid" => PlantKind::DeadPid,
-            "live_pid" => PlantKind::LivePid,
-            "empty" => PlantKind::Empty,
-            "garbage" => PlantKind::Garbage,
-            "old_mtime" => PlantKind::OldMtime,
-            other => {
-                return Err(self.doc.err(
-                    field.span(),
-                    format!("unknown plant content `{other}`"),
-                    expected,
+fn acquire(table: &Table<'_, '_>) -> Result<Action> {
+    let background = table.bool("background")?.unwrap_or(false);
+    if background {
+        for key in ["expect", "min_ms", "within_ms"] {
+            if let Some(field) = table.field(key) {
+                return Err(table.doc.err(
+                    field.key_span,
+                    format!("`{key}` is not allowed on a background acquire"),
+                    format!("`{key}` on the `do = \"await\"` step that collects the answer"),
                 ));
             }
-        })
-    }
-
-    fn race_end(&self, table: &Table<'_, '_>) -> Result<RaceEnd> {
-        let expected = "`release` (winners release the lock) or `kill` (winners are SIGKILLed)";
-        match table.str("end", expected)? {
-            None | Some(("release", _)) => Ok(RaceEnd::Release),
-            Some(("kill", _)) => Ok(RaceEnd::Kill),
-            Some((other, field)) => Err(self.doc.err(
-                field.span(),
-                format!("unknown race end `{other}`"),
-                expected,
-            )),
         }
     }
+    Ok(Action::Acquire {
+        mode: mode(table)?,
+        wait: wait(table, true)?,
+        expect: expect(table, Expect::one(Outcome::Ok))?,
+        bounds: bounds(table)?,
+        background,
+    })
+}
+
+fn thread_race(table: &Table<'_, '_>) -> Result<Action> {
+    Ok(Action::ThreadRace {
+        threads: table
+            .u32_min("threads", 2, "an integer >= 2")?
+            .ok_or_else(|| table.missing("threads", "`threads = <count>` (at least 2)"))?,
+        hold_ms: table
+            .u64_min("hold_ms", 0, "a number of milliseconds")?
+            .unwrap_or(0),
+        max_winners: table
+            .u32_min("max_winners", 1, "an integer >= 1")?
+            .unwrap_or(1),
+    })
+}
+
+fn sleep(table: &Table<'_, '_>) -> Result<Action> {
+    Ok(Action::Sleep(SleepSpec {
+        ms: table
+            .u64_min("ms", 0, "a number of milliseconds")?
+            .ok_or_else(|| table.missing("ms", "`ms = <milliseconds>`"))?,
+        lease_factor: table
+            .positive_f64("lease_factor", "a positive number, such as `2` or `1.5`")?,
+    }))
+}
+
+fn plant(table: &Table<'_, '_>) -> Result<Action> {
+    let expected = one_of(PlantKind::names());
+    let content = table
+        .named("content", "plant content", &expected)?
+        .ok_or_else(|| table.missing("content", format!("`content` = {expected}")))?;
+    Ok(Action::Plant { content })
+}
+
+fn chmod_dir(table: &Table<'_, '_>) -> Result<Action> {
+    let expected = "permission bits as an octal string, such as `\"0500\"`";
+    Ok(Action::ChmodDir {
+        mode: octal(table, "mode", "permission mode", expected, 0o7777)?
+            .ok_or_else(|| table.missing("mode", format!("`mode` = {expected}")))?,
+    })
+}
+
+fn check_mode(table: &Table<'_, '_>) -> Result<Action> {
+    Ok(Action::CheckMode {
+        forbid: octal(
+            table,
+            "forbid",
+            "set of permission bits",
+            "permission bits that must be clear, as an octal string, such as `\"0022\"`",
+            0o7777,
+        )?
+        .unwrap_or(0o022),
+    })
+}
+
+fn race(at: &StepAt<'_, '_, '_>) -> Result<Action> {
+    let table = at.table;
+    let rounds = table.u32_min("rounds", 1, "an integer >= 1")?.unwrap_or(1);
+    let end = table
+        .named(
+            "end",
+            "race end",
+            "`release` (winners release the lock) or `kill` (winners are SIGKILLed)",
+        )?
+        .unwrap_or(RaceEnd::Release);
+    let members = at.members.len() as u64;
+    if end == RaceEnd::Kill && u64::from(rounds) >= members {
+        let span = table
+            .field("rounds")
+            .map_or(table.span.clone(), |f| f.span());
+        return Err(table.doc.err(
+            span,
+            format!(
+                "{rounds} rounds that each kill their winner need more than {members} contenders"
+            ),
+            format!("`rounds` < {members}, the number of members of the group"),
+        ));
+    }
+    Ok(Action::Race {
+        rounds,
+        wait: wait(table, false)?,
+        hold_ms: table
+            .u64_min("hold_ms", 0, "a number of milliseconds")?
+            .unwrap_or(0),
+        jitter_us: table
+            .u64_min("jitter_us", 0, "a number of microseconds")?
+            .unwrap_or(0),
+        end,
+    })
+}
+
+fn churn(table: &Table<'_, '_>) -> Result<Action> {
+    Ok(Action::Churn {
+        duration_ms: table
+            .u64_min("duration_ms", 1, "a number of milliseconds >= 1")?
+            .ok_or_else(|| table.missing("duration_ms", "`duration_ms = <milliseconds>`"))?,
+        hold_us: table
+            .u64_min("hold_us", 0, "a number of microseconds")?
+            .unwrap_or(0),
+        mode: mode(table)?,
+    })
+}
+
+fn mode(table: &Table<'_, '_>) -> Result<Mode> {
+    Ok(table
+        .named("mode", "mode", "`exclusive` or `shared`")?
+        .unwrap_or(Mode::Exclusive))
+}
+
+fn wait(table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
+    let doc = table.doc;
+    let names: &[&str] = if allow_block {
+        &["try", "block", "timeout", "recovery"]
+    } else {
+        &["try", "timeout", "recovery"]
+    };
+    let timeout = table.u64_min("timeout_ms", 0, "a number of milliseconds")?;
+    let wait = table.str("wait", &one_of(names.iter().copied()))?;
+    let spec = match wait {
+        None | Some(("try", _)) => WaitSpec::Try,
+        Some(("block", field)) if !allow_block => {
+            return Err(doc.err(
+                field.span(),
+                "`wait = \"block\"` is not allowed in a race: with a correct lock the \
+                 losers would wait for ever",
+                one_of(names.iter().copied()),
+            ));
+        }
+        Some(("block", _)) => WaitSpec::Block,
+        Some(("recovery", _)) => WaitSpec::Recovery,
+        Some(("timeout", field)) => match timeout {
+            Some(ms) => WaitSpec::Timeout { ms },
+            None => {
+                return Err(doc.err(
+                    field.span(),
+                    "`wait = \"timeout\"` needs `timeout_ms`",
+                    "`timeout_ms = <milliseconds>` in the same step",
+                ));
+            }
+        },
+        Some((other, field)) => {
+            return Err(doc.err(
+                field.span(),
+                format!("unknown wait `{other}`"),
+                one_of(names.iter().copied()),
+            ));
+        }
+    };
+    if !matches!(spec, WaitSpec::Timeout { .. })
+        && let Some(field) = table.field("timeout_ms")
+    {
+        return Err(doc.err(
+            field.key_span,
+            "`timeout_ms` is only meaningful with `wait = \"timeout\"`",
+            "`wait = \"timeout\"`, or no `timeout_ms`",
+        ));
+    }
+    Ok(spec)
+}
+
+fn expect(table: &Table<'_, '_>, default: Expect) -> Result<Expect> {
+    let doc = table.doc;
+    let expected = format!(
+        "an outcome or an array of outcomes: {}",
+        one_of(OUTCOME_NAMES.iter().copied())
+    );
+    let Some(items) = table.strings("expect", &expected, true)? else {
+        return Ok(default);
+    };
+    if items.is_empty() {
+        return Err(doc.err(
+            table
+                .field("expect")
+                .map_or(table.span.clone(), |f| f.span()),
+            "`expect` is an empty array",
+            "at least one outcome; leave `expect` out to use the default",
+        ));
+    }
+    let mut outcomes = Vec::new();
+    for (text, span) in items {
+        let outcome = match text {
+            "ok" => Outcome::Ok,
+            "busy" => Outcome::Busy,
+            "timeout" => Outcome::Timeout,
+            "unsupported" => Outcome::Unsupported,
+            "error" => Outcome::Error(None),
+            _ => match text.strip_prefix("error:") {
+                Some(kind) => {
+                    Outcome::Error(Some(ErrorKind::from_name(kind).ok_or_else(|| {
+                        doc.err(
+                            span.clone(),
+                            format!("unknown error kind `{kind}` in `{text}`"),
+                            one_of(ErrorKind::names()),
+                        )
+                    })?))
+                }
+                None => {
+                    let mut message = format!("unknown outcome `{text}`");
+                    if let Some(close) = closest(text, OUTCOME_NAMES) {
+                        message.push_str(&format!(" (did you mean `{close}`?)"));
+                    }
+                    return Err(doc.err(span, message, one_of(OUTCOME_NAMES.iter().copied())));
+                }
+            },
+        };
+        if !outcomes.contains(&outcome) {
+            outcomes.push(outcome);
+        }
+    }
+    Ok(Expect(outcomes))
+}
+
+fn bounds(table: &Table<'_, '_>) -> Result<Bounds> {
+    let min_ms = table.u64_min("min_ms", 0, "a number of milliseconds")?;
+    let within_ms = table.u64_min("within_ms", 0, "a number of milliseconds")?;
+    if let (Some(min), Some(within)) = (min_ms, within_ms)
+        && within < min
+    {
+        let span = table
+            .field("within_ms")
+            .map_or(table.span.clone(), |f| f.span());
+        return Err(table.doc.err(
+            span,
+            format!("`within_ms` ({within}) is less than `min_ms` ({min})"),
+            "`within_ms` >= `min_ms`",
+        ));
+    }
+    Ok(Bounds { min_ms, within_ms })
 }
 
 /// An octal string such as `"0500"` or `"0o022"` of at most `max`, if `key` is present.
@@ -877,65 +906,8 @@ fn octal(
     }
 }
 
-/// The capabilities a step's requests rely on (wait = recovery depends on the implementation,
-/// so [`crate::applicability`] checks it instead).
-fn needed_capabilities(action: &Action) -> Vec<Capability> {
-    let mode_cap = |mode: &Mode| match mode {
-        Mode::Exclusive => Capability::Exclusive,
-        Mode::Shared => Capability::Shared,
-    };
-    let wait_cap = |wait: &WaitSpec| match wait {
-        WaitSpec::Try => Some(Capability::Try),
-        WaitSpec::Block => Some(Capability::Block),
-        WaitSpec::Timeout { .. } => Some(Capability::Timeout),
-        WaitSpec::Recovery => None,
-    };
-    match action {
-        Action::Acquire { mode, wait, .. } => {
-            let mut caps = vec![mode_cap(mode)];
-            caps.extend(wait_cap(wait));
-            caps
-        }
-        Action::Race { wait, .. } => {
-            let mut caps = vec![Capability::Exclusive];
-            caps.extend(wait_cap(wait));
-            caps
-        }
-        Action::Churn { mode, .. } => vec![mode_cap(mode), Capability::Block],
-        Action::Holder { .. } => vec![Capability::HolderInfo],
-        Action::SpawnChild => vec![Capability::SpawnChild],
-        Action::TouchFd => vec![Capability::TouchFd],
-        Action::SecondHandle { mode, .. } => vec![Capability::SecondHandle, mode_cap(mode)],
-        Action::ThreadRace { .. } => vec![Capability::Threads],
-        Action::CrashAcquire { .. } => vec![Capability::Exclusive, Capability::Try],
-        _ => Vec::new(),
-    }
-}
-
-/// Parses an error kind's wire name through the protocol's own serde names.
-pub(crate) fn parse_error_kind(name: &str) -> Option<ErrorKind> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
-}
-
-fn is_kebab(id: &str) -> bool {
-    !id.is_empty()
-        && id.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-}
-
 fn is_participant_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn article_for(word: &str) -> &'static str {
-    match word.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
-        _ => "a",
-    }
 }

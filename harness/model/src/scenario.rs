@@ -3,7 +3,7 @@
 //! This is the validated form. The TOML reader produces it (with file:line:col errors), the
 //! runner executes it, and the checker judges a history against it.
 
-use lockcheck_protocol::{Capability, ErrorKind, Mode, Status};
+use lockcheck_protocol::{Capability, ErrorKind, Hello, Mode, Op, Recovery, Status, Wait};
 use serde::{Deserialize, Serialize};
 
 /// One conformance scenario.
@@ -53,29 +53,14 @@ pub enum Level {
     Fs,
 }
 
-impl Level {
-    /// Every level, in catalogue order.
-    pub const ALL: [Level; 6] = [
-        Level::Core,
-        Level::Crash,
-        Level::Pause,
-        Level::Process,
-        Level::Shared,
-        Level::Fs,
-    ];
-
-    /// The name used in scenario files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Core => "core",
-            Level::Crash => "crash",
-            Level::Pause => "pause",
-            Level::Process => "process",
-            Level::Shared => "shared",
-            Level::Fs => "fs",
-        }
-    }
-}
+lockcheck_protocol::vocabulary!(Level {
+    Core => "core",
+    Crash => "crash",
+    Pause => "pause",
+    Process => "process",
+    Shared => "shared",
+    Fs => "fs",
+});
 
 /// A named participant, or a group of `count` identical ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,6 +105,57 @@ impl Scenario {
             }
         }
         Vec::new()
+    }
+
+    /// Why the scenario cannot run against the implementation that sent `hello`, or `None` if
+    /// it can. The reason lists every missing capability by name.
+    pub fn applicability(&self, hello: &Hello) -> Option<String> {
+        let mut reasons = Vec::new();
+        let missing: Vec<&str> = self
+            .requires
+            .iter()
+            .filter(|c| !hello.capabilities.contains(c))
+            .map(|c| c.as_str())
+            .collect();
+        if !missing.is_empty() {
+            reasons.push(format!("missing capabilities: {}", missing.join(", ")));
+        }
+        let recovery_step = self.steps.iter().enumerate().find(|(_, s)| {
+            matches!(
+                s.action,
+                Action::Acquire {
+                    wait: WaitSpec::Recovery,
+                    ..
+                } | Action::Race {
+                    wait: WaitSpec::Recovery,
+                    ..
+                }
+            )
+        });
+        if let Some((index, step)) = recovery_step {
+            if hello.recovery == Recovery::None {
+                reasons.push(format!(
+                    "the implementation declares no crash recovery (`recovery: none`), and step \
+                     {} (line {}) waits for recovery",
+                    index + 1,
+                    step.line
+                ));
+            } else {
+                let (wait, _) = WaitSpec::Recovery.resolve(hello.recovery, 0);
+                let needed = wait.capability();
+                if !hello.capabilities.contains(&needed) && !self.requires.contains(&needed) {
+                    reasons.push(format!(
+                        "waiting for recovery needs the `{needed}` capability, which the \
+                         implementation does not declare"
+                    ));
+                }
+            }
+        }
+        if reasons.is_empty() {
+            None
+        } else {
+            Some(reasons.join("; "))
+        }
     }
 }
 
@@ -203,12 +239,7 @@ pub enum Action {
     /// SIGTERM, then wait until the process has exited.
     Term,
     /// Wait for `ms`, or `lease_factor` times the implementation's lease if that is longer.
-    Sleep {
-        /// Minimum pause.
-        ms: u64,
-        /// Multiple of the declared lease to wait at least, for lease-based locks.
-        lease_factor: Option<f64>,
-    },
+    Sleep(SleepSpec),
     /// Write a lock file at the lock path as a dead or foreign holder would have left it.
     Plant {
         /// What the planted file contains.
@@ -270,6 +301,108 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The requests the runner sends for this step, with a recovery wait resolved for an
+    /// implementation that recovers as `recovery`. Signals, faults and observations send none.
+    pub fn requests(&self, recovery: Recovery, slack_ms: u64) -> Vec<Op> {
+        let acquire = |mode, wait: WaitSpec| {
+            let (wait, timeout_ms) = wait.resolve(recovery, slack_ms);
+            Op::Acquire {
+                mode,
+                wait,
+                timeout_ms,
+            }
+        };
+        match self {
+            Action::Acquire { mode, wait, .. } => vec![acquire(*mode, *wait)],
+            Action::Release { .. } => vec![Op::Release],
+            Action::Holder { .. } => vec![Op::Holder],
+            Action::SpawnChild => vec![Op::SpawnChild],
+            Action::TouchFd => vec![Op::TouchFd],
+            Action::SecondHandle { mode, .. } => vec![Op::SecondHandle { mode: *mode }],
+            Action::ReleaseSecond => vec![Op::ReleaseSecond],
+            Action::ThreadRace {
+                threads, hold_ms, ..
+            } => vec![Op::ThreadRace {
+                threads: *threads,
+                hold_ms: *hold_ms,
+            }],
+            Action::Exit => vec![Op::Exit],
+            Action::CrashAcquire { .. } => vec![acquire(Mode::Exclusive, WaitSpec::Try)],
+            Action::Race { wait, end, .. } => {
+                let mut ops = vec![acquire(Mode::Exclusive, *wait)];
+                if *end == RaceEnd::Release {
+                    ops.push(Op::Release);
+                }
+                ops
+            }
+            Action::Churn { mode, .. } => vec![acquire(*mode, WaitSpec::Block), Op::Release],
+            Action::Await { .. }
+            | Action::Kill
+            | Action::Stop
+            | Action::Cont
+            | Action::Term
+            | Action::Sleep(_)
+            | Action::Plant { .. }
+            | Action::Symlink
+            | Action::Unlink
+            | Action::ChmodDir { .. }
+            | Action::CheckVictim
+            | Action::RemoveDir
+            | Action::CheckMode { .. }
+            | Action::CheckLeftovers => Vec::new(),
+        }
+    }
+
+    /// The capabilities this step's requests need, by the protocol's rule for each op
+    /// ([`Op::capabilities`]). A recovery wait resolves per implementation, so only what every
+    /// resolution needs is listed; [`Scenario::applicability`] checks the rest.
+    pub fn needed_capabilities(&self) -> Vec<Capability> {
+        let needs = |recovery| {
+            let mut caps: Vec<Capability> = Vec::new();
+            for cap in self.requests(recovery, 0).iter().flat_map(Op::capabilities) {
+                if !caps.contains(&cap) {
+                    caps.push(cap);
+                }
+            }
+            caps
+        };
+        let with_lease = needs(Recovery::Lease { ms: 0 });
+        needs(Recovery::Kernel)
+            .into_iter()
+            .filter(|cap| with_lease.contains(cap))
+            .collect()
+    }
+}
+
+/// A pause: `ms`, or `lease_factor` times the implementation's lease if that is longer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SleepSpec {
+    /// Minimum pause.
+    pub ms: u64,
+    /// Multiple of the declared lease to wait at least, for lease-based locks.
+    pub lease_factor: Option<f64>,
+}
+
+impl SleepSpec {
+    /// How long the pause lasts for an implementation that recovers as `recovery`.
+    pub fn ms_for(self, recovery: Recovery) -> u64 {
+        match (self.lease_factor, recovery) {
+            (Some(factor), Recovery::Lease { ms: lease }) => {
+                let scaled = (factor * lease as f64).ceil();
+                let scaled = if scaled.is_finite() && scaled > 0.0 {
+                    // Float to integer casts saturate, which is what a huge factor should do.
+                    scaled as u64
+                } else {
+                    0
+                };
+                self.ms.max(scaled)
+            }
+            _ => self.ms,
+        }
+    }
+}
+
 /// How the winners of a race round leave the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -279,6 +412,11 @@ pub enum RaceEnd {
     /// They are SIGKILLed, leaving a stale lock for the remaining members to race for.
     Kill,
 }
+
+lockcheck_protocol::vocabulary!(RaceEnd {
+    Release => "release",
+    Kill => "kill",
+});
 
 /// How an `acquire` waits, as written in a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -296,6 +434,23 @@ pub enum WaitSpec {
     /// Wait as long as the implementation's declared recovery needs: `try` for kernel and
     /// stale-PID recovery, `timeout` of lease + slack for leases.
     Recovery,
+}
+
+impl WaitSpec {
+    /// The wire `wait` (and `timeout_ms`): `recovery` becomes `try` for kernel and stale-PID
+    /// recovery (the lock must be free at once), and a timeout of the lease plus `slack_ms`
+    /// for leases.
+    pub fn resolve(self, recovery: Recovery, slack_ms: u64) -> (Wait, Option<u64>) {
+        match self {
+            WaitSpec::Try => (Wait::Try, None),
+            WaitSpec::Block => (Wait::Block, None),
+            WaitSpec::Timeout { ms } => (Wait::Timeout, Some(ms)),
+            WaitSpec::Recovery => match recovery {
+                Recovery::Kernel | Recovery::StalePid | Recovery::None => (Wait::Try, None),
+                Recovery::Lease { ms } => (Wait::Timeout, Some(ms.saturating_add(slack_ms))),
+            },
+        }
+    }
 }
 
 /// Latency bounds on one request, from request sent to response received (runner clock).
@@ -369,3 +524,11 @@ pub enum PlantKind {
     /// The PID of a dead process, with an mtime an hour in the past.
     OldMtime,
 }
+
+lockcheck_protocol::vocabulary!(PlantKind {
+    DeadPid => "dead_pid",
+    LivePid => "live_pid",
+    Empty => "empty",
+    Garbage => "garbage",
+    OldMtime => "old_mtime",
+});

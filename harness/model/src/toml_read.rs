@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use lockcheck_protocol::Vocabulary;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -56,6 +57,18 @@ impl<'a> Doc<'a> {
             message,
             Some(expected.into()),
         )
+    }
+
+    /// The value of `T` called `name`, or "unknown {what} `name`" at `span`.
+    pub(crate) fn lookup<T: Vocabulary>(
+        &self,
+        name: &str,
+        span: Range<usize>,
+        what: &str,
+        expected: impl Into<String>,
+    ) -> Result<T> {
+        T::from_name(name)
+            .ok_or_else(|| self.err(span, format!("unknown {what} `{name}`"), expected))
     }
 }
 
@@ -171,6 +184,22 @@ impl<'t, 'a> Table<'t, 'a> {
         match field.value.get_ref() {
             DeValue::String(s) => Ok(Some((s.as_ref(), field))),
             _ => Err(self.wrong_type(&field, expected)),
+        }
+    }
+
+    /// The value of `T` named at `key`, if the key is present (see [`Doc::lookup`]).
+    pub(crate) fn named<T: Vocabulary>(
+        &self,
+        key: &str,
+        what: &str,
+        expected: &str,
+    ) -> Result<Option<T>> {
+        match self.str(key, expected)? {
+            Some((name, field)) => self
+                .doc
+                .lookup(name, field.span(), what, expected)
+                .map(Some),
+            None => Ok(None),
         }
     }
 
@@ -342,11 +371,29 @@ pub(crate) fn one_of<'s>(items: impl IntoIterator<Item = &'s str>) -> String {
     }
 }
 
+/// "an array", "a string".
 pub(crate) fn article(type_name: &str) -> String {
-    match type_name.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {type_name}"),
-        _ => format!("a {type_name}"),
+    format!("{} {type_name}", a_or_an(type_name))
+}
+
+/// The indefinite article for `word`.
+pub(crate) fn a_or_an(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
     }
+}
+
+/// The scenario id rule: lowercase letters and digits in dash-separated parts, such as
+/// `exclusive-basic` or `race-50`.
+pub(crate) fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }
 
 /// The allowed word nearest to a misspelt one, if it is close enough to be a likely typo.

@@ -25,6 +25,19 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// The verdict's name, as its JSON `verdict` tag writes it: `pass`, `fail`, `skip` or
+    /// `broken`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail { .. } => "fail",
+            Verdict::Skip { .. } => "skip",
+            Verdict::Broken { .. } => "broken",
+        }
+    }
+}
+
 /// One failed check, with evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

@@ -34,45 +34,19 @@ pub enum Capability {
     Bench,
 }
 
-impl Capability {
-    /// Every capability, in declaration order.
-    pub const ALL: [Capability; 11] = [
-        Capability::Exclusive,
-        Capability::Shared,
-        Capability::Try,
-        Capability::Block,
-        Capability::Timeout,
-        Capability::HolderInfo,
-        Capability::SpawnChild,
-        Capability::TouchFd,
-        Capability::SecondHandle,
-        Capability::Threads,
-        Capability::Bench,
-    ];
-
-    /// The wire name, e.g. `holder_info`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capability::Exclusive => "exclusive",
-            Capability::Shared => "shared",
-            Capability::Try => "try",
-            Capability::Block => "block",
-            Capability::Timeout => "timeout",
-            Capability::HolderInfo => "holder_info",
-            Capability::SpawnChild => "spawn_child",
-            Capability::TouchFd => "touch_fd",
-            Capability::SecondHandle => "second_handle",
-            Capability::Threads => "threads",
-            Capability::Bench => "bench",
-        }
-    }
-}
-
-impl std::fmt::Display for Capability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::vocabulary!(Capability {
+    Exclusive => "exclusive",
+    Shared => "shared",
+    Try => "try",
+    Block => "block",
+    Timeout => "timeout",
+    HolderInfo => "holder_info",
+    SpawnChild => "spawn_child",
+    TouchFd => "touch_fd",
+    SecondHandle => "second_handle",
+    Threads => "threads",
+    Bench => "bench",
+});
 
 /// How the lock of a holder that died without releasing becomes free again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -11,6 +11,7 @@ mod env;
 mod message;
 mod parse;
 mod schema;
+mod vocabulary;
 
 pub use capability::{Capability, Recovery};
 pub use clock::monotonic_ns;
@@ -23,6 +24,7 @@ pub use parse::{
     MAX_LINE_BYTES, RequestError, RequestErrorKind, parse_adapter_message, parse_request,
 };
 pub use schema::{adapter_message_schema, request_schema};
+pub use vocabulary::Vocabulary;
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

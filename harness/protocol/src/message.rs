@@ -153,27 +153,18 @@ pub enum Mode {
     Shared,
 }
 
-impl Mode {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Exclusive => "exclusive",
-            Mode::Shared => "shared",
-        }
-    }
+crate::vocabulary!(Mode {
+    Exclusive => "exclusive",
+    Shared => "shared",
+});
 
+impl Mode {
     /// The capability that declares support for this mode.
     pub fn capability(self) -> Capability {
         match self {
             Mode::Exclusive => Capability::Exclusive,
             Mode::Shared => Capability::Shared,
         }
-    }
-}
-
-impl std::fmt::Display for Mode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -189,16 +180,13 @@ pub enum Wait {
     Timeout,
 }
 
-impl Wait {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Wait::Try => "try",
-            Wait::Block => "block",
-            Wait::Timeout => "timeout",
-        }
-    }
+crate::vocabulary!(Wait {
+    Try => "try",
+    Block => "block",
+    Timeout => "timeout",
+});
 
+impl Wait {
     /// The capability that declares support for this way of waiting.
     pub fn capability(self) -> Capability {
         match self {
@@ -206,12 +194,6 @@ impl Wait {
             Wait::Block => Capability::Block,
             Wait::Timeout => Capability::Timeout,
         }
-    }
-}
-
-impl std::fmt::Display for Wait {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -341,33 +323,13 @@ pub enum Status {
     Unsupported,
 }
 
-impl Status {
-    /// Every status, in declaration order.
-    pub const ALL: [Status; 5] = [
-        Status::Ok,
-        Status::Busy,
-        Status::Timeout,
-        Status::Error,
-        Status::Unsupported,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Busy => "busy",
-            Status::Timeout => "timeout",
-            Status::Error => "error",
-            Status::Unsupported => "unsupported",
-        }
-    }
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::vocabulary!(Status {
+    Ok => "ok",
+    Busy => "busy",
+    Timeout => "timeout",
+    Error => "error",
+    Unsupported => "unsupported",
+});
 
 /// Why an operation failed. Adapters map their implementation's errors onto these; anything
 /// that fits none of them is `io` or `other`, with the details in `message`.
@@ -394,41 +356,17 @@ pub enum ErrorKind {
     Other,
 }
 
-impl ErrorKind {
-    /// Every error kind, in declaration order.
-    pub const ALL: [ErrorKind; 9] = [
-        ErrorKind::PermissionDenied,
-        ErrorKind::MissingDirectory,
-        ErrorKind::NotRegularFile,
-        ErrorKind::Unsupported,
-        ErrorKind::AlreadyHeldByThisProcess,
-        ErrorKind::NotHeld,
-        ErrorKind::BadRequest,
-        ErrorKind::Io,
-        ErrorKind::Other,
-    ];
-
-    /// The wire name, e.g. `permission_denied`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::PermissionDenied => "permission_denied",
-            ErrorKind::MissingDirectory => "missing_directory",
-            ErrorKind::NotRegularFile => "not_regular_file",
-            ErrorKind::Unsupported => "unsupported",
-            ErrorKind::AlreadyHeldByThisProcess => "already_held_by_this_process",
-            ErrorKind::NotHeld => "not_held",
-            ErrorKind::BadRequest => "bad_request",
-            ErrorKind::Io => "io",
-            ErrorKind::Other => "other",
-        }
-    }
-}
-
-impl std::fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::vocabulary!(ErrorKind {
+    PermissionDenied => "permission_denied",
+    MissingDirectory => "missing_directory",
+    NotRegularFile => "not_regular_file",
+    Unsupported => "unsupported",
+    AlreadyHeldByThisProcess => "already_held_by_this_process",
+    NotHeld => "not_held",
+    BadRequest => "bad_request",
+    Io => "io",
+    Other => "other",
+});
 
 /// Who holds the lock, as far as the implementation can tell.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]

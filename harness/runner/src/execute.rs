@@ -284,11 +284,8 @@ impl Iteration<'_> {
                 background,
                 ..
             } => {
-                let (wait, timeout_ms) = lockcheck_model::resolve_wait(
-                    *wait,
-                    self.recovery,
-                    self.scenario.recovery_slack_ms,
-                );
+                let (wait, timeout_ms) =
+                    wait.resolve(self.recovery, self.scenario.recovery_slack_ms);
                 let op = Op::Acquire {
                     mode: *mode,
                     wait,
@@ -385,8 +382,8 @@ impl Iteration<'_> {
                     self.parts[who].state = State::Running;
                 }
             }
-            Action::Sleep { ms, lease_factor } => {
-                let ms = lockcheck_model::sleep_ms(*ms, *lease_factor, self.recovery);
+            Action::Sleep(sleep) => {
+                let ms = sleep.ms_for(self.recovery);
                 self.pause(Duration::from_millis(ms))?;
             }
             Action::Plant { content } => {
@@ -853,8 +850,7 @@ impl Iteration<'_> {
         jitter: Duration,
         end: RaceEnd,
     ) -> StepResult {
-        let (wait, timeout_ms) =
-            lockcheck_model::resolve_wait(wait, self.recovery, self.scenario.recovery_slack_ms);
+        let (wait, timeout_ms) = wait.resolve(self.recovery, self.scenario.recovery_slack_ms);
         let limit = wait_limit(wait, timeout_ms, self.opts.request_timeout);
         let mut members = self.members(step)?;
         // Winners killed by an earlier race are out of the running.

@@ -131,7 +131,7 @@ pub fn run_scenario(
     hello: &Hello,
     opts: &RunOptions,
 ) -> ScenarioResult {
-    if let Some(reason) = lockcheck_model::applicability(scenario, hello) {
+    if let Some(reason) = scenario.applicability(hello) {
         return not_run(scenario, opts, Verdict::Skip { reason });
     }
     let started = Instant::now();

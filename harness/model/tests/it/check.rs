@@ -1,8 +1,8 @@
 //! The checker, one property at a time, against the catalogue's own scenarios.
 
 use lockcheck_model::{
-    BrokenReason, MAX_FINDINGS_PER_KIND, Scenario, Verdict, WaitSpec, applicability, merge,
-    parse_scenario, resolve_wait, sleep_ms,
+    BrokenReason, MAX_FINDINGS_PER_KIND, Scenario, SleepSpec, Verdict, WaitSpec, merge,
+    parse_scenario,
 };
 use lockcheck_protocol::{Capability, Hello, Implementation, Recovery, Wait};
 use rstest::rstest;
@@ -508,6 +508,14 @@ fn requests_the_scenario_does_not_know_prove_nothing() {
     );
 }
 
+#[test]
+fn verdict_names_are_the_json_tags() {
+    for verdict in [Verdict::Pass, fail("f"), skip("s"), broken("b")] {
+        let json = serde_json::to_value(&verdict).unwrap();
+        assert_eq!(json["verdict"], verdict.name());
+    }
+}
+
 #[rstest]
 #[case::pass_only(vec![Verdict::Pass, Verdict::Pass], "pass")]
 #[case::empty(vec![], "pass")]
@@ -559,7 +567,7 @@ fn recovery_waits_resolve_per_implementation(
     #[case] recovery: Recovery,
     #[case] expect: (Wait, Option<u64>),
 ) {
-    assert_eq!(resolve_wait(spec, recovery, 500), expect);
+    assert_eq!(spec.resolve(recovery, 500), expect);
 }
 
 #[rstest]
@@ -575,7 +583,11 @@ fn sleeps_outlast_leases(
     #[case] recovery: Recovery,
     #[case] expect: u64,
 ) {
-    assert_eq!(sleep_ms(ms, factor, recovery), expect);
+    let sleep = SleepSpec {
+        ms,
+        lease_factor: factor,
+    };
+    assert_eq!(sleep.ms_for(recovery), expect);
 }
 
 fn hello(capabilities: &[Capability], recovery: Recovery) -> Hello {
@@ -619,7 +631,9 @@ fn applicability_names_what_is_missing(
     #[case] expect: Option<&str>,
 ) {
     assert_eq!(
-        applicability(&catalogue(id), &hello(capabilities, recovery)).as_deref(),
+        catalogue(id)
+            .applicability(&hello(capabilities, recovery))
+            .as_deref(),
         expect
     );
 }

@@ -22,7 +22,9 @@
 use std::collections::{HashMap, VecDeque};
 
 use lockcheck_model::{BrokenReason, Event, EventKind, Fault, History, Observation};
-use lockcheck_protocol::{ErrorKind, HolderInfo, Mode, Op, Request, Response, Status, Wait};
+use lockcheck_protocol::{
+    ErrorKind, HolderInfo, Mode, Op, Request, Response, Status, Vocabulary, Wait,
+};
 
 /// A request id with the step and round of the request.
 type Tagged = (u64, Option<u32>, Option<u32>);
@@ -190,16 +192,9 @@ fn response(id: u64, words: &[&str], line: &str) -> Response {
     let (status, kind) = match words[0].split_once(':') {
         Some(("error", kind)) => (
             Status::Error,
-            Some(
-                serde_json::from_value::<ErrorKind>(serde_json::Value::String(kind.into()))
-                    .expect("error kind"),
-            ),
+            Some(ErrorKind::from_name(kind).expect("error kind")),
         ),
-        _ => (
-            serde_json::from_value::<Status>(serde_json::Value::String(words[0].into()))
-                .expect("status"),
-            None,
-        ),
+        _ => (Status::from_name(words[0]).expect("status"), None),
     };
     let mut r = Response::new(id, status);
     r.kind = kind;

@@ -1,6 +1,7 @@
 //! The model crate's integration tests, in one binary.
 
 mod bench;
+mod capabilities;
 mod check;
 mod history_dsl;
 mod manifest;

@@ -415,6 +415,26 @@ fn step_needs_undeclared_capability() {
 }
 
 #[test]
+fn thread_race_needs_exclusive() {
+    check_err(
+        "thread_race_needs_exclusive",
+        &with_steps("[[steps]]\nwho = \"a\"\ndo = \"thread_race\"\nthreads = 4\n").replacen(
+            "requires = [\"exclusive\", ",
+            "requires = [\"threads\", ",
+            1,
+        ),
+    );
+}
+
+#[test]
+fn release_second_needs_second_handle() {
+    check_err(
+        "release_second_needs_second_handle",
+        &with_steps("[[steps]]\nwho = \"a\"\ndo = \"release_second\"\n"),
+    );
+}
+
+#[test]
 fn holder_is_a_group() {
     check_err(
         "holder_is_a_group",

@@ -1,7 +1,8 @@
 //! What a valid scenario file turns into.
 
 use lockcheck_model::{
-    Action, Bounds, Expect, Level, Outcome, PlantKind, RaceEnd, Scenario, WaitSpec, parse_scenario,
+    Action, Bounds, Expect, Level, Outcome, PlantKind, RaceEnd, Scenario, SleepSpec, WaitSpec,
+    parse_scenario,
 };
 use lockcheck_protocol::{Capability, ErrorKind, Mode};
 
@@ -200,10 +201,10 @@ fn a_full_scenario_reads_into_its_model() {
     );
     assert_eq!(
         s.steps[9].action,
-        Action::Sleep {
+        Action::Sleep(SleepSpec {
             ms: 10,
             lease_factor: Some(1.5)
-        }
+        })
     );
     assert_eq!(s.steps[9].who, None);
     assert_eq!(

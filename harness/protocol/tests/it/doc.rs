@@ -1,13 +1,15 @@
 //! PROTOCOL.md cannot drift from the types: every example line parses, means exactly what it
 //! shows, and the vocabularies it documents are the crate's.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lockcheck_protocol::{
     AdapterMessage, Capability, ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED, ErrorKind,
     Op, RequestErrorKind, Status, parse_adapter_message, parse_request,
 };
 use serde_json::Value;
+
+use crate::examples;
 
 fn protocol_md() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/PROTOCOL.md");
@@ -144,6 +146,43 @@ fn vocabularies_are_documented() {
         missing.is_empty(),
         "PROTOCOL.md has no table row for {missing:?}"
     );
+}
+
+/// The ops table's capability column names every capability `Op::capabilities` asks of the
+/// examples of that op, and nothing that is not a capability.
+#[test]
+fn op_capabilities_are_documented() {
+    use lockcheck_protocol::Vocabulary;
+    let doc = protocol_md();
+    let table = doc
+        .split("| op | fields | capability |")
+        .nth(1)
+        .expect("PROTOCOL.md has the ops table");
+    let mut documented: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.split('|').collect();
+        let op = cells[1].trim().trim_matches('`');
+        let words: BTreeSet<&str> = cells[3].split('`').skip(1).step_by(2).collect();
+        for word in &words {
+            assert!(
+                Capability::from_name(word).is_some(),
+                "`{word}` in the row of `{op}` is not a capability"
+            );
+        }
+        documented.insert(op, words);
+    }
+    for request in examples::requests() {
+        let op = request.op.name();
+        let words = documented
+            .get(op)
+            .unwrap_or_else(|| panic!("the ops table has no row for `{op}`"));
+        for cap in request.op.capabilities() {
+            assert!(
+                words.contains(cap.as_str()),
+                "the row of `{op}` does not name `{cap}`"
+            );
+        }
+    }
 }
 
 #[test]

@@ -55,20 +55,19 @@ fn op_name_is_the_wire_tag() {
 
 #[test]
 fn names_are_the_wire_names() {
-    use lockcheck_protocol::{Capability, ErrorKind, Mode, Status, Wait};
+    use lockcheck_protocol::{Capability, ErrorKind, Mode, Status, Vocabulary, Wait};
     #[track_caller]
-    fn check<T: serde::Serialize>(value: T, name: &str) {
-        assert_eq!(serde_json::to_value(value).unwrap(), name);
+    fn check<T: serde::Serialize + Vocabulary + std::fmt::Debug>() {
+        for &value in T::all() {
+            assert_eq!(serde_json::to_value(value).unwrap(), value.name());
+            assert_eq!(T::from_name(value.name()), Some(value));
+        }
     }
-    Capability::ALL.iter().for_each(|c| check(c, c.as_str()));
-    ErrorKind::ALL.iter().for_each(|k| check(k, k.as_str()));
-    Status::ALL.iter().for_each(|s| check(s, s.as_str()));
-    [Mode::Exclusive, Mode::Shared]
-        .iter()
-        .for_each(|m| check(m, m.as_str()));
-    [Wait::Try, Wait::Block, Wait::Timeout]
-        .iter()
-        .for_each(|w| check(w, w.as_str()));
+    check::<Capability>();
+    check::<ErrorKind>();
+    check::<Status>();
+    check::<Mode>();
+    check::<Wait>();
 }
 
 #[test]
