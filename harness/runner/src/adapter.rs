@@ -15,8 +15,8 @@ use lockcheck_protocol::{
     ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED, PROTOCOL_VERSION,
 };
 
-use crate::AdapterSpec;
 use crate::confine::Confine;
+use crate::spec::AdapterSpec;
 use crate::sys;
 
 /// The longest stdout line accepted; anything longer makes the run `broken`.

@@ -16,8 +16,8 @@ use lockcheck_protocol::{
 use crate::adapter::{Adapter, Launch, Message, Output};
 use crate::confine::Confine;
 use crate::lockdir::LockDir;
+use crate::spec::{AdapterSpec, RunOptions};
 use crate::sys::{self, Sig};
-use crate::{AdapterSpec, RunOptions};
 
 /// Lines quoted in a `broken` reason are cut to this length.
 const QUOTE: usize = 200;

@@ -14,6 +14,7 @@ mod openers;
 mod probe;
 mod run;
 mod setup;
+mod spec;
 
 #[cfg(unix)]
 #[path = "sys/unix.rs"]
@@ -25,5 +26,6 @@ mod sys;
 pub use bench::{BenchError, BenchPlan, driver, measure, round_trip};
 pub use machine::describe_machine;
 pub use probe::{ProbeError, probe};
-pub use run::{AdapterSpec, RunEvent, RunOptions, run, run_scenario};
+pub use run::{RunEvent, run, run_scenario};
 pub use setup::{PrepareEnv, Prepared, SetupError, prepare};
+pub use spec::{AdapterSpec, RunOptions};

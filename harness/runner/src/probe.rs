@@ -7,7 +7,7 @@ use lockcheck_protocol::{AdapterMessage, Hello, PROTOCOL_VERSION};
 
 use crate::adapter::{Adapter, Launch, Output};
 use crate::lockdir::LockDir;
-use crate::{AdapterSpec, RunOptions};
+use crate::spec::{AdapterSpec, RunOptions};
 
 /// Why an adapter could not introduce itself.
 #[derive(Debug, thiserror::Error)]

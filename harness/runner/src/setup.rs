@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use lockcheck_model::{Manifest, Placeholders};
 
-use crate::AdapterSpec;
+use crate::spec::AdapterSpec;
 use crate::sys;
 
 /// How long one set-up command may run before it is killed.
