@@ -10,7 +10,7 @@ use lockcheck_model::{
     Action, BrokenReason, Event, EventKind, Fault, History, Observation, RaceEnd, Scenario, Step,
 };
 use lockcheck_protocol::{
-    AdapterMessage, Hello, Mode, Op, PROTOCOL_VERSION, Recovery, Request, Response, Status, Wait,
+    AdapterMessage, Hello, Mode, Op, Recovery, Request, Response, Status, Wait,
 };
 
 use crate::adapter::{Adapter, Launch, Message, Output};
@@ -654,63 +654,43 @@ impl Iteration<'_> {
 
     fn handle_line(&mut self, who: usize, at_ns: u64, line: String) -> StepResult {
         let name = self.parts[who].name.clone();
+        if !self.parts[who].hello {
+            let hello = crate::probe::read_hello(&line).map_err(|message| Broken {
+                participant: Some(name.clone()),
+                reason: BrokenReason::BadHello {
+                    message,
+                    line: quote(&line),
+                },
+            })?;
+            self.parts[who].hello = true;
+            self.record(
+                at_ns,
+                None,
+                None,
+                EventKind::Hello {
+                    participant: name,
+                    hello,
+                },
+            );
+            return Ok(());
+        }
         let message = match lockcheck_protocol::parse_adapter_message(&line) {
             Ok(message) => message,
-            Err(e) => {
-                let reason = if self.parts[who].hello {
-                    BrokenReason::BadLine {
-                        message: e.clone(),
-                        line: quote(&line),
-                    }
-                } else {
-                    BrokenReason::BadHello {
-                        message: e,
-                        line: quote(&line),
-                    }
-                };
+            Err(message) => {
                 return Err(Broken {
                     participant: Some(name),
-                    reason,
+                    reason: BrokenReason::BadLine {
+                        message,
+                        line: quote(&line),
+                    },
                 });
             }
         };
         match message {
-            AdapterMessage::Hello(hello) if !self.parts[who].hello => {
-                if hello.protocol != PROTOCOL_VERSION {
-                    return Err(Broken {
-                        participant: Some(name),
-                        reason: BrokenReason::BadHello {
-                            message: format!(
-                                "protocol version {} (this runner speaks {PROTOCOL_VERSION})",
-                                hello.protocol
-                            ),
-                            line: quote(&line),
-                        },
-                    });
-                }
-                self.parts[who].hello = true;
-                self.record(
-                    at_ns,
-                    None,
-                    None,
-                    EventKind::Hello {
-                        participant: name,
-                        hello,
-                    },
-                );
-                Ok(())
-            }
             AdapterMessage::Hello(_) => Err(Broken {
                 participant: Some(name),
                 reason: BrokenReason::BadLine {
                     message: "a second hello".to_owned(),
-                    line: quote(&line),
-                },
-            }),
-            AdapterMessage::Response(_) if !self.parts[who].hello => Err(Broken {
-                participant: Some(name),
-                reason: BrokenReason::BadHello {
-                    message: "the first line must be a hello".to_owned(),
                     line: quote(&line),
                 },
             }),
