@@ -10,17 +10,10 @@ mod confine;
 mod execute;
 mod lockdir;
 mod machine;
-mod openers;
 mod probe;
 mod run;
 mod setup;
 mod spec;
-
-#[cfg(unix)]
-#[path = "sys/unix.rs"]
-mod sys;
-#[cfg(windows)]
-#[path = "sys/windows.rs"]
 mod sys;
 
 pub use bench::{BenchError, BenchPlan, driver, measure, round_trip};

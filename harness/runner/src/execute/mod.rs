@@ -504,7 +504,7 @@ impl Iteration<'_> {
 
     /// Records which processes have the lock file open, as evidence for a refused acquire.
     fn observe_openers(&mut self, index: u32) {
-        if let Some(processes) = crate::openers::open_by(self.dir.lock_path()) {
+        if let Some(processes) = sys::open_by(self.dir.lock_path()) {
             let at = self.now_ns();
             let observation = Observation::OpenBy { processes };
             self.record(at, Some(index), None, EventKind::Observed { observation });
