@@ -271,21 +271,17 @@ fn run_logged(argv: &[String], log: &Path) -> Result<(), Outcome> {
         }
         Err(e) => return Err(Outcome::Failed(format!("could not start: {e}"))),
     };
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > COMMAND_LIMIT => {
-                let _ = sys::kill_tree(child.id());
-                let _ = child.wait();
-                return Err(Outcome::Failed(format!(
-                    "did not finish within {} minutes and was killed",
-                    COMMAND_LIMIT.as_secs() / 60
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(Outcome::Failed(format!("could not be waited for: {e}"))),
+    let status = match sys::wait_exit(&mut child, Instant::now() + COMMAND_LIMIT) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = sys::kill_tree(child.id());
+            let _ = child.wait();
+            return Err(Outcome::Failed(format!(
+                "did not finish within {} minutes and was killed",
+                COMMAND_LIMIT.as_secs() / 60
+            )));
         }
+        Err(e) => return Err(Outcome::Failed(format!("could not be waited for: {e}"))),
     };
     // Whatever the command left running in its group (a build server, a stray daemon) goes.
     let _ = sys::kill_tree(child.id());

@@ -295,14 +295,9 @@ impl Iteration<'_> {
             return (None, None);
         };
         let deadline = Instant::now() + Duration::from_millis(500);
-        loop {
-            match adapter.child.try_wait() {
-                Ok(Some(status)) => return (status.code(), sys::exit_signal(&status)),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
-                _ => return (None, None),
-            }
+        match sys::wait_exit(&mut adapter.child, deadline) {
+            Ok(Some(status)) => (status.code(), sys::exit_signal(&status)),
+            _ => (None, None),
         }
     }
 
@@ -328,23 +323,18 @@ impl Iteration<'_> {
         let Some(adapter) = self.parts[who].adapter.as_mut() else {
             return Ok(());
         };
-        let status = loop {
-            match adapter.child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_micros(200))
-                }
-                Ok(None) => {
-                    return Err(Broken {
-                        participant: Some(name),
-                        reason: BrokenReason::Hang {
-                            op: "exit".to_owned(),
-                            waited_ms: 0,
-                        },
-                    });
-                }
-                Err(e) => return Err(harness(format!("waiting for {name}: {e}"))),
+        let status = match sys::wait_exit(&mut adapter.child, deadline) {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                return Err(Broken {
+                    participant: Some(name),
+                    reason: BrokenReason::Hang {
+                        op: "exit".to_owned(),
+                        waited_ms: 0,
+                    },
+                });
             }
+            Err(e) => return Err(harness(format!("waiting for {name}: {e}"))),
         };
         let at = self.now_ns();
         let (code, signal) = (status.code(), sys::exit_signal(&status));

@@ -1,6 +1,12 @@
 //! Everything that differs between platforms, behind one set of functions: `unix.rs` and
 //! `windows.rs` each provide them. What is the same everywhere is here.
 
+use std::io;
+use std::process::{Child, ExitStatus};
+use std::time::Instant;
+
+use wait_timeout::ChildExt;
+
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -17,4 +23,9 @@ pub(crate) enum Sig {
     Stop,
     Cont,
     Term,
+}
+
+/// Waits for `child` to exit, until `deadline`: its status, or `None` if it still runs then.
+pub(crate) fn wait_exit(child: &mut Child, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+    child.wait_timeout(deadline.saturating_duration_since(Instant::now()))
 }
