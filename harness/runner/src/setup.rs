@@ -140,7 +140,7 @@ pub fn prepare(manifest: &Manifest, vars: &Placeholders, env: &PrepareEnv) -> Pr
         }
     }
     match program_state(&command[0]) {
-        ProgramState::Present => {}
+        ProgramState::Present(_) => {}
         ProgramState::NotOnPath => {
             return Prepared::Unavailable {
                 reason: format!(
@@ -261,7 +261,13 @@ fn run_logged(argv: &[String], log: &Path) -> Result<(), Outcome> {
     let err = out
         .try_clone()
         .map_err(|e| Outcome::Failed(format!("could not start: {e}")))?;
-    let mut cmd = Command::new(program);
+    let resolved = match program_state(program) {
+        ProgramState::Present(path) => path,
+        ProgramState::NotOnPath => return Err(Outcome::NotInstalled(program.clone())),
+        // Left for the spawn to report.
+        ProgramState::Missing => PathBuf::from(program),
+    };
+    let mut cmd = Command::new(resolved);
     cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
     sys::configure(&mut cmd);
     let mut child = match cmd.spawn() {
@@ -363,31 +369,27 @@ fn recent_failure(path: &Path, key: &str) -> Option<SetupError> {
 }
 
 enum ProgramState {
-    Present,
+    /// Found, at this path.
+    Present(PathBuf),
     /// A bare name that no `PATH` entry has.
     NotOnPath,
     /// A path that does not exist.
     Missing,
 }
 
+/// Where `program` is: a path as given, a bare name searched on `PATH` (with `PATHEXT` on
+/// Windows, so that `npm` finds `npm.cmd`).
 fn program_state(program: &str) -> ProgramState {
     if program.contains(['/', '\\']) {
         return if Path::new(program).exists() {
-            ProgramState::Present
+            ProgramState::Present(PathBuf::from(program))
         } else {
             ProgramState::Missing
         };
     }
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| {
-            let candidate = dir.join(program);
-            candidate.is_file() || (cfg!(windows) && candidate.with_extension("exe").is_file())
-        })
-    });
-    if found {
-        ProgramState::Present
-    } else {
-        ProgramState::NotOnPath
+    match which::which(program) {
+        Ok(path) => ProgramState::Present(path),
+        Err(_) => ProgramState::NotOnPath,
     }
 }
 
