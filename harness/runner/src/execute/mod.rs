@@ -433,17 +433,14 @@ impl Iteration<'_> {
                     file_type: file_type.to_owned(),
                     mode,
                 };
-                let at = self.now_ns();
-                self.record(at, Some(index), None, EventKind::Observed { observation });
+                self.observe(index, observation);
             }
             Action::CheckLeftovers => {
                 let paths = self
                     .dir
                     .leftovers()
                     .map_err(|e| harness(format!("listing the temp directory: {e}")))?;
-                let at = self.now_ns();
-                let observation = Observation::Leftovers { paths };
-                self.record(at, Some(index), None, EventKind::Observed { observation });
+                self.observe(index, Observation::Leftovers { paths });
             }
             Action::CrashAcquire { window } => self.crash_acquire(step, index, *window)?,
             Action::ChmodDir { mode } => {
@@ -454,12 +451,11 @@ impl Iteration<'_> {
             }
             Action::CheckVictim => {
                 let detail = self.dir.victim_changed();
-                let at = self.now_ns();
                 let observation = Observation::Victim {
                     unchanged: detail.is_none(),
                     detail,
                 };
-                self.record(at, Some(index), None, EventKind::Observed { observation });
+                self.observe(index, observation);
             }
             Action::Race {
                 rounds,
@@ -502,12 +498,15 @@ impl Iteration<'_> {
         );
     }
 
+    fn observe(&mut self, step: u32, observation: Observation) {
+        let at = self.now_ns();
+        self.record(at, Some(step), None, EventKind::Observed { observation });
+    }
+
     /// Records which processes have the lock file open, as evidence for a refused acquire.
     fn observe_openers(&mut self, index: u32) {
         if let Some(processes) = sys::open_by(self.dir.lock_path()) {
-            let at = self.now_ns();
-            let observation = Observation::OpenBy { processes };
-            self.record(at, Some(index), None, EventKind::Observed { observation });
+            self.observe(index, Observation::OpenBy { processes });
         }
     }
 }
