@@ -12,15 +12,13 @@ use std::thread;
 use std::time::Instant;
 
 use lockcheck_protocol::{
-    ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED, PROTOCOL_VERSION,
+    ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED, MAX_LINE_BYTES, PROTOCOL_VERSION,
 };
 
-use crate::AdapterSpec;
 use crate::confine::Confine;
+use crate::spec::AdapterSpec;
 use crate::sys;
 
-/// The longest stdout line accepted; anything longer makes the run `broken`.
-pub(crate) const MAX_LINE: usize = 1 << 20;
 /// Stderr lines are cut to this many bytes for the history.
 const MAX_STDERR_LINE: usize = 4096;
 /// Stderr lines forwarded per participant; the rest is drained and dropped.
@@ -33,7 +31,7 @@ pub(crate) enum Output {
     Line(String),
     /// Stdout ended in the middle of a line.
     Partial(String),
-    /// A stdout line longer than `MAX_LINE`; reading stopped.
+    /// A stdout line longer than `MAX_LINE_BYTES`; reading stopped and the run is `broken`.
     TooLong(usize),
     /// Stdout reached end-of-file (or failed).
     Eof,
@@ -173,7 +171,7 @@ fn read_stdout(who: usize, stdout: impl Read, tx: &Sender<Message>) {
             Some(i) => (&buf[..i], Some(i + 1)),
             None => (buf, None),
         };
-        if line.len() + chunk.len() > MAX_LINE {
+        if line.len() + chunk.len() > MAX_LINE_BYTES {
             send(Output::TooLong(line.len() + chunk.len()));
             return;
         }

@@ -17,7 +17,8 @@ use lockcheck_protocol::{
 
 use crate::adapter::{Adapter, Launch, Message, Output};
 use crate::lockdir::LockDir;
-use crate::{AdapterSpec, sys};
+use crate::spec::AdapterSpec;
+use crate::sys;
 
 /// What one measurement does.
 #[derive(Debug, Clone)]

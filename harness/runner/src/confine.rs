@@ -14,6 +14,8 @@ use std::process::Command;
 
 use lockcheck_model::Scenario;
 
+use crate::sys;
+
 /// How participants are stripped of the power to ignore permission bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) enum Privileges {
@@ -43,7 +45,7 @@ impl Confine {
         Confine {
             umask: scenario.umask,
             privileges: if scenario.unprivileged {
-                unprivileged()
+                sys::unprivileged()
             } else {
                 Privileges::Inherit
             },
@@ -56,83 +58,8 @@ impl Confine {
         matches!(self.privileges, Privileges::User(..))
     }
 
-    /// Applies the settings to `cmd`. std switches the user before it runs `pre_exec` hooks,
-    /// and dropping capabilities does not touch the parent-death signal, so the runner's later
-    /// hook that sets `PR_SET_PDEATHSIG` survives (a uid change clears it, prctl(2)).
+    /// Applies the settings to `cmd`.
     pub fn apply(&self, cmd: &mut Command) {
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            match self.privileges {
-                Privileges::Inherit => {}
-                // std also drops root's supplementary groups when a uid is set as root.
-                Privileges::User(uid, gid) => {
-                    cmd.uid(uid).gid(gid);
-                }
-                Privileges::WithoutDacCapabilities => {
-                    // SAFETY: the hook only makes raw syscalls (prctl, capget, capset), which
-                    // are async-signal-safe, and allocates nothing.
-                    #[cfg(target_os = "linux")]
-                    unsafe {
-                        cmd.pre_exec(drop_dac_capabilities);
-                    }
-                }
-            }
-            if let Some(mask) = self.umask {
-                // SAFETY: umask(2) is async-signal-safe, allocates nothing and cannot fail.
-                unsafe {
-                    cmd.pre_exec(move || {
-                        rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask as _));
-                        Ok(())
-                    });
-                }
-            }
-        }
-        #[cfg(windows)]
-        let _ = cmd;
+        sys::confine(cmd, self);
     }
-}
-
-/// Removes the permission-bypassing capabilities from the bounding set (root regains every
-/// capability of the bounding set at execve) and from the current sets.
-#[cfg(target_os = "linux")]
-fn drop_dac_capabilities() -> std::io::Result<()> {
-    use rustix::thread::CapabilitySet;
-    let dropped =
-        CapabilitySet::DAC_OVERRIDE | CapabilitySet::DAC_READ_SEARCH | CapabilitySet::FOWNER;
-    for capability in dropped.iter() {
-        rustix::thread::remove_capability_from_bounding_set(capability)?;
-    }
-    let mut sets = rustix::thread::capabilities(None)?;
-    sets.effective -= dropped;
-    sets.permitted -= dropped;
-    sets.inheritable -= dropped;
-    rustix::thread::set_capabilities(None, sets)?;
-    Ok(())
-}
-
-#[cfg(target_os = "linux")]
-fn unprivileged() -> Privileges {
-    if rustix::process::geteuid().is_root() {
-        Privileges::WithoutDacCapabilities
-    } else {
-        Privileges::Inherit
-    }
-}
-
-/// The conventional `nobody` (no passwd entry is needed to switch to it).
-#[cfg(all(unix, not(target_os = "linux")))]
-fn unprivileged() -> Privileges {
-    const NOBODY: u32 = 65534;
-    if rustix::process::geteuid().is_root() {
-        Privileges::User(NOBODY, NOBODY)
-    } else {
-        Privileges::Inherit
-    }
-}
-
-/// Windows has no root that ignores ACLs in the same way; participants run as the runner.
-#[cfg(windows)]
-fn unprivileged() -> Privileges {
-    Privileges::Inherit
 }

@@ -10,20 +10,15 @@ mod confine;
 mod execute;
 mod lockdir;
 mod machine;
-mod openers;
 mod probe;
 mod run;
 mod setup;
-
-#[cfg(unix)]
-#[path = "sys/unix.rs"]
-mod sys;
-#[cfg(windows)]
-#[path = "sys/windows.rs"]
+mod spec;
 mod sys;
 
 pub use bench::{BenchError, BenchPlan, driver, measure, round_trip};
 pub use machine::describe_machine;
 pub use probe::{ProbeError, probe};
-pub use run::{AdapterSpec, RunEvent, RunOptions, run, run_scenario};
+pub use run::{RunEvent, run, run_scenario};
 pub use setup::{PrepareEnv, Prepared, SetupError, prepare};
+pub use spec::{AdapterSpec, RunOptions};

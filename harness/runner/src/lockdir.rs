@@ -4,7 +4,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, SystemTime};
 
 use lockcheck_model::PlantKind;
@@ -55,13 +55,7 @@ impl LockDir {
     /// Lets other users reach the lock directory through the temp directory (which is
     /// private to the runner's user), for participants that run as another user.
     pub fn open_to_others(&self) -> io::Result<()> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(self.tmp.path(), fs::Permissions::from_mode(0o711))?;
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o755))?;
-        }
-        Ok(())
+        sys::open_to_others(self.tmp.path(), &self.dir)
     }
 
     /// The lock path every participant is given.
@@ -115,15 +109,7 @@ impl LockDir {
         if let Some(child) = &self.bystander {
             return Ok(child.id());
         }
-        let mut cmd = if cfg!(windows) {
-            let mut cmd = Command::new("cmd");
-            cmd.args(["/C", "ping -n 600 127.0.0.1 >NUL"]);
-            cmd
-        } else {
-            let mut cmd = Command::new("sleep");
-            cmd.arg("600");
-            cmd
-        };
+        let mut cmd = sys::idle_command();
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -150,10 +136,7 @@ impl LockDir {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        #[cfg(unix)]
-        return std::os::unix::fs::symlink(&victim, &self.lock_path);
-        #[cfg(windows)]
-        return std::os::windows::fs::symlink_file(&victim, &self.lock_path);
+        sys::symlink_file(&victim, &self.lock_path)
     }
 
     /// Whether the victim still holds exactly what `symlink` wrote; a description if not.
@@ -204,14 +187,7 @@ impl LockDir {
         } else {
             "other"
         };
-        #[cfg(unix)]
-        let mode = {
-            use std::os::unix::fs::PermissionsExt;
-            Some(meta.permissions().mode() & 0o7777)
-        };
-        #[cfg(windows)]
-        let mode = None;
-        Ok((name, mode))
+        Ok((name, sys::permission_bits(&meta)))
     }
 
     /// Every path in the temp directory that the runner did not create, relative to it and
@@ -244,17 +220,7 @@ impl LockDir {
 
     /// Changes the lock directory's permission bits (read-only on Windows when not writable).
     pub fn chmod(&self, mode: u32) -> io::Result<()> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(mode))
-        }
-        #[cfg(windows)]
-        {
-            let mut perms = fs::metadata(&self.dir)?.permissions();
-            perms.set_readonly(mode & 0o200 == 0);
-            fs::set_permissions(&self.dir, perms)
-        }
+        sys::set_dir_mode(&self.dir, mode)
     }
 }
 

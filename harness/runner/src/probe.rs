@@ -7,7 +7,7 @@ use lockcheck_protocol::{AdapterMessage, Hello, PROTOCOL_VERSION};
 
 use crate::adapter::{Adapter, Launch, Output};
 use crate::lockdir::LockDir;
-use crate::{AdapterSpec, RunOptions};
+use crate::spec::{AdapterSpec, RunOptions};
 
 /// Why an adapter could not introduce itself.
 #[derive(Debug, thiserror::Error)]
@@ -88,18 +88,21 @@ pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError>
 }
 
 pub(crate) fn parse_hello(command: &str, line: &str) -> Result<Hello, ProbeError> {
-    let bad = |message: String| ProbeError::BadHello {
+    read_hello(line).map_err(|message| ProbeError::BadHello {
         command: command.to_owned(),
         message,
         line: line.chars().take(200).collect(),
-    };
-    match lockcheck_protocol::parse_adapter_message(line) {
-        Ok(AdapterMessage::Hello(hello)) if hello.protocol == PROTOCOL_VERSION => Ok(hello),
-        Ok(AdapterMessage::Hello(hello)) => Err(bad(format!(
+    })
+}
+
+/// An adapter's first line as a hello in this runner's protocol version, or what is wrong.
+pub(crate) fn read_hello(line: &str) -> Result<Hello, String> {
+    match lockcheck_protocol::parse_adapter_message(line)? {
+        AdapterMessage::Hello(hello) if hello.protocol == PROTOCOL_VERSION => Ok(hello),
+        AdapterMessage::Hello(hello) => Err(format!(
             "protocol version {} (this runner speaks {PROTOCOL_VERSION})",
             hello.protocol
-        ))),
-        Ok(AdapterMessage::Response(_)) => Err(bad("the first line must be a hello".to_owned())),
-        Err(e) => Err(bad(e)),
+        )),
+        AdapterMessage::Response(_) => Err("the first line must be a hello".to_owned()),
     }
 }

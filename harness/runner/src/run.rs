@@ -1,53 +1,14 @@
 //! The runner's public entry points: run scenarios against one adapter and report progress as
 //! typed events.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use lockcheck_model::{RunResult, Scenario, ScenarioResult, Verdict};
 use lockcheck_protocol::Hello;
 
 use crate::execute::run_iteration;
 use crate::probe::probe;
-
-/// How to start one participant of the implementation under test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdapterSpec {
-    /// Manifest name, e.g. `reflock`.
-    pub name: String,
-    /// Program and arguments, already expanded.
-    pub command: Vec<String>,
-    /// Extra environment variables.
-    pub env: Vec<(String, String)>,
-}
-
-/// Knobs for a run.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Seed for everything random (race order, planted garbage).
-    pub seed: u64,
-    /// Budget for one answer on top of any timeout the request itself carries; past it the
-    /// adapter is declared hung and the iteration is `broken`.
-    pub request_timeout: Duration,
-    /// Budget for an adapter's first line.
-    pub hello_timeout: Duration,
-    /// Where lock directories are created (the system temp dir when `None`).
-    pub temp_root: Option<PathBuf>,
-    /// The command that reruns this run, without `--scenario` and `--seed`, for replay lines.
-    pub replay_base: String,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            seed: 0,
-            request_timeout: Duration::from_secs(10),
-            hello_timeout: Duration::from_secs(10),
-            temp_root: None,
-            replay_base: "lockcheck run".to_owned(),
-        }
-    }
-}
+use crate::spec::{AdapterSpec, RunOptions};
 
 /// Progress of a run, for reporters. Borrowed data lives only for the callback.
 #[derive(Debug)]

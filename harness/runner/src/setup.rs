@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use lockcheck_model::{Manifest, Placeholders};
 
-use crate::AdapterSpec;
+use crate::spec::AdapterSpec;
 use crate::sys;
 
 /// How long one set-up command may run before it is killed.
@@ -140,7 +140,7 @@ pub fn prepare(manifest: &Manifest, vars: &Placeholders, env: &PrepareEnv) -> Pr
         }
     }
     match program_state(&command[0]) {
-        ProgramState::Present => {}
+        ProgramState::Present(_) => {}
         ProgramState::NotOnPath => {
             return Prepared::Unavailable {
                 reason: format!(
@@ -261,7 +261,13 @@ fn run_logged(argv: &[String], log: &Path) -> Result<(), Outcome> {
     let err = out
         .try_clone()
         .map_err(|e| Outcome::Failed(format!("could not start: {e}")))?;
-    let mut cmd = Command::new(program);
+    let resolved = match program_state(program) {
+        ProgramState::Present(path) => path,
+        ProgramState::NotOnPath => return Err(Outcome::NotInstalled(program.clone())),
+        // Left for the spawn to report.
+        ProgramState::Missing => PathBuf::from(program),
+    };
+    let mut cmd = Command::new(resolved);
     cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
     sys::configure(&mut cmd);
     let mut child = match cmd.spawn() {
@@ -271,21 +277,17 @@ fn run_logged(argv: &[String], log: &Path) -> Result<(), Outcome> {
         }
         Err(e) => return Err(Outcome::Failed(format!("could not start: {e}"))),
     };
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > COMMAND_LIMIT => {
-                let _ = sys::kill_tree(child.id());
-                let _ = child.wait();
-                return Err(Outcome::Failed(format!(
-                    "did not finish within {} minutes and was killed",
-                    COMMAND_LIMIT.as_secs() / 60
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(Outcome::Failed(format!("could not be waited for: {e}"))),
+    let status = match sys::wait_exit(&mut child, Instant::now() + COMMAND_LIMIT) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = sys::kill_tree(child.id());
+            let _ = child.wait();
+            return Err(Outcome::Failed(format!(
+                "did not finish within {} minutes and was killed",
+                COMMAND_LIMIT.as_secs() / 60
+            )));
         }
+        Err(e) => return Err(Outcome::Failed(format!("could not be waited for: {e}"))),
     };
     // Whatever the command left running in its group (a build server, a stray daemon) goes.
     let _ = sys::kill_tree(child.id());
@@ -367,31 +369,27 @@ fn recent_failure(path: &Path, key: &str) -> Option<SetupError> {
 }
 
 enum ProgramState {
-    Present,
+    /// Found, at this path.
+    Present(PathBuf),
     /// A bare name that no `PATH` entry has.
     NotOnPath,
     /// A path that does not exist.
     Missing,
 }
 
+/// Where `program` is: a path as given, a bare name searched on `PATH` (with `PATHEXT` on
+/// Windows, so that `npm` finds `npm.cmd`).
 fn program_state(program: &str) -> ProgramState {
     if program.contains(['/', '\\']) {
         return if Path::new(program).exists() {
-            ProgramState::Present
+            ProgramState::Present(PathBuf::from(program))
         } else {
             ProgramState::Missing
         };
     }
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| {
-            let candidate = dir.join(program);
-            candidate.is_file() || (cfg!(windows) && candidate.with_extension("exe").is_file())
-        })
-    });
-    if found {
-        ProgramState::Present
-    } else {
-        ProgramState::NotOnPath
+    match which::which(program) {
+        Ok(path) => ProgramState::Present(path),
+        Err(_) => ProgramState::NotOnPath,
     }
 }
 

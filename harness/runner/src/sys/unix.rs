@@ -1,13 +1,21 @@
 //! Unix process control: process groups, signals, and the watchdog that reaps every
-//! participant's group even when the runner itself is SIGKILLed.
+//! participant's group even when the runner itself is SIGKILLed; a participant's umask and
+//! privileges; permission bits; and, from `/proc` on Linux, which processes have a file open.
 
+use std::fs;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::sync::Mutex;
 
+use lockcheck_model::OpenProcess;
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
+
+use super::Sig;
+use crate::confine::{Confine, Privileges};
 
 /// Makes the child the leader of a new process group, and on Linux asks the kernel to SIGKILL
 /// it if the runner dies (`PR_SET_PDEATHSIG`, prctl(2)).
@@ -30,15 +38,6 @@ pub(crate) fn configure(cmd: &mut Command) {
             });
         }
     }
-}
-
-/// Process-level faults the runner can inject.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Sig {
-    Kill,
-    Stop,
-    Cont,
-    Term,
 }
 
 fn pid(raw: u32) -> io::Result<Pid> {
@@ -432,5 +431,183 @@ pub(crate) fn file_system_type(path: &std::path::Path) -> Option<String> {
         }
         let name = std::ffi::CStr::from_ptr(stat.f_fstypename.as_ptr());
         Some(name.to_string_lossy().into_owned())
+    }
+}
+
+/// A long-lived process that does nothing: `sleep 600`.
+pub(crate) fn idle_command() -> Command {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("600");
+    cmd
+}
+
+/// Lets other users through the runner's private temp directory `tmp` into `dir`.
+pub(crate) fn open_to_others(tmp: &Path, dir: &Path) -> io::Result<()> {
+    fs::set_permissions(tmp, fs::Permissions::from_mode(0o711))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
+}
+
+/// Makes `link` a symlink to the file `target`.
+pub(crate) fn symlink_file(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// The permission bits of a file.
+pub(crate) fn permission_bits(meta: &fs::Metadata) -> Option<u32> {
+    Some(meta.permissions().mode() & 0o7777)
+}
+
+/// Sets a directory's permission bits.
+pub(crate) fn set_dir_mode(dir: &Path, mode: u32) -> io::Result<()> {
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+}
+
+/// Applies a scenario's umask and privileges to `cmd`. std switches the user before it runs
+/// `pre_exec` hooks, and dropping capabilities does not touch the parent-death signal, so the
+/// later hook of [`configure`] that sets `PR_SET_PDEATHSIG` survives (a uid change clears it,
+/// prctl(2)).
+pub(crate) fn confine(cmd: &mut Command, confine: &Confine) {
+    match confine.privileges {
+        Privileges::Inherit => {}
+        // std also drops root's supplementary groups when a uid is set as root.
+        Privileges::User(uid, gid) => {
+            cmd.uid(uid).gid(gid);
+        }
+        Privileges::WithoutDacCapabilities => {
+            // SAFETY: the hook only makes raw syscalls (prctl, capget, capset), which are
+            // async-signal-safe, and allocates nothing.
+            #[cfg(target_os = "linux")]
+            unsafe {
+                cmd.pre_exec(drop_dac_capabilities);
+            }
+        }
+    }
+    if let Some(mask) = confine.umask {
+        // SAFETY: umask(2) is async-signal-safe, allocates nothing and cannot fail.
+        unsafe {
+            cmd.pre_exec(move || {
+                rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask as _));
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Removes the permission-bypassing capabilities from the bounding set (root regains every
+/// capability of the bounding set at execve) and from the current sets.
+#[cfg(target_os = "linux")]
+fn drop_dac_capabilities() -> io::Result<()> {
+    use rustix::thread::CapabilitySet;
+    let dropped =
+        CapabilitySet::DAC_OVERRIDE | CapabilitySet::DAC_READ_SEARCH | CapabilitySet::FOWNER;
+    for capability in dropped.iter() {
+        rustix::thread::remove_capability_from_bounding_set(capability)?;
+    }
+    let mut sets = rustix::thread::capabilities(None)?;
+    sets.effective -= dropped;
+    sets.permitted -= dropped;
+    sets.inheritable -= dropped;
+    rustix::thread::set_capabilities(None, sets)?;
+    Ok(())
+}
+
+/// How a root runner strips its participants of the power to ignore permission bits: on
+/// Linux, by dropping the file-permission capabilities.
+#[cfg(target_os = "linux")]
+pub(crate) fn unprivileged() -> Privileges {
+    if rustix::process::geteuid().is_root() {
+        Privileges::WithoutDacCapabilities
+    } else {
+        Privileges::Inherit
+    }
+}
+
+/// How a root runner strips its participants of the power to ignore permission bits: as the
+/// conventional `nobody` (no passwd entry is needed to switch to it).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn unprivileged() -> Privileges {
+    const NOBODY: u32 = 65534;
+    if rustix::process::geteuid().is_root() {
+        Privileges::User(NOBODY, NOBODY)
+    } else {
+        Privileges::Inherit
+    }
+}
+
+/// The processes with `path` open, from `/proc/*/fd`; `None` if `path` cannot be inspected.
+#[cfg(target_os = "linux")]
+pub(crate) fn open_by(path: &Path) -> Option<Vec<OpenProcess>> {
+    use std::os::unix::fs::MetadataExt;
+    let target = fs::symlink_metadata(path).ok()?;
+    let identity = (target.dev(), target.ino());
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // Processes come and go, and other users' are unreadable: skip what fails.
+        let Ok(fds) = fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds
+            .flatten()
+            .any(|fd| fs::metadata(fd.path()).is_ok_and(|m| (m.dev(), m.ino()) == identity));
+        if holds {
+            let command = fs::read_to_string(entry.path().join("comm"))
+                .map(|c| c.trim_end().to_owned())
+                .unwrap_or_default();
+            found.push(OpenProcess { pid, command });
+        }
+    }
+    found.sort_by_key(|p| p.pid);
+    Some(found)
+}
+
+/// No cheap way to look without /proc.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn open_by(_path: &Path) -> Option<Vec<OpenProcess>> {
+    None
+}
+
+/// The CPU's model name, from `/proc/cpuinfo`.
+#[cfg(target_os = "linux")]
+pub(crate) fn cpu_model() -> Option<String> {
+    let info = fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+        .map(|(_, model)| model.trim().to_owned())
+}
+
+/// Not read without /proc.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn cpu_model() -> Option<String> {
+    None
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_by_finds_this_process_only_while_it_has_the_file_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.lock");
+        let file = fs::File::create(&path).unwrap();
+        let me = std::process::id();
+        let open = open_by(&path).unwrap();
+        assert!(open.iter().any(|p| p.pid == me), "{open:?}");
+        drop(file);
+        let open = open_by(&path).unwrap();
+        assert!(open.iter().all(|p| p.pid != me), "{open:?}");
+    }
+
+    #[test]
+    fn open_by_a_missing_path_gives_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(open_by(&dir.path().join("absent")), None);
     }
 }

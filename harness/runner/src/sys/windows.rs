@@ -16,11 +16,15 @@
 //!   the threads pause suspended. `SuspendThread` is asynchronous: a thread stops at its next
 //!   kernel transition, which is immediate for practical purposes but not awaited here.
 //! - There is no SIGTERM either: a graceful stop is also `TerminateProcess`.
+//! - There is no umask, no user switch and no permission bits: a scenario's confinement does
+//!   nothing, and a `chmod` fault only sets or clears a directory's read-only attribute.
 
 use std::collections::HashMap;
+use std::fs;
 use std::io;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::os::windows::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::sync::{Mutex, OnceLock};
 
@@ -40,6 +44,11 @@ use windows_sys::Win32::System::Threading::{
     PROCESS_SET_QUOTA, PROCESS_TERMINATE, ResumeThread, SuspendThread, THREAD_SUSPEND_RESUME,
     TerminateProcess,
 };
+
+use lockcheck_model::OpenProcess;
+
+use super::Sig;
+use crate::confine::{Confine, Privileges};
 
 /// Exit code given to terminated participants.
 const KILLED: u32 = 1;
@@ -88,15 +97,6 @@ fn kill_on_close_job() -> io::Result<OwnedHandle> {
         return Err(io::Error::last_os_error());
     }
     Ok(job)
-}
-
-/// Process-level faults the runner can inject.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Sig {
-    Kill,
-    Stop,
-    Cont,
-    Term,
 }
 
 /// Per participant (by leader pid): its job, and the threads a pause suspended.
@@ -346,5 +346,52 @@ pub(crate) fn kernel_release() -> String {
 
 /// Not read on Windows.
 pub(crate) fn file_system_type(_path: &std::path::Path) -> Option<String> {
+    None
+}
+
+/// A long-lived process that does nothing: `ping` for ten minutes.
+pub(crate) fn idle_command() -> Command {
+    let mut cmd = Command::new("cmd");
+    cmd.args(["/C", "ping -n 600 127.0.0.1 >NUL"]);
+    cmd
+}
+
+/// The runner's temp directory is not private to it on Windows: nothing to open.
+pub(crate) fn open_to_others(_tmp: &Path, _dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Makes `link` a symlink to the file `target`.
+pub(crate) fn symlink_file(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::windows::fs::symlink_file(target, link)
+}
+
+/// Windows has no permission bits.
+pub(crate) fn permission_bits(_meta: &fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// Makes a directory read-only when `mode` has no owner write bit, writable otherwise.
+pub(crate) fn set_dir_mode(dir: &Path, mode: u32) -> io::Result<()> {
+    let mut perms = fs::metadata(dir)?.permissions();
+    perms.set_readonly(mode & 0o200 == 0);
+    fs::set_permissions(dir, perms)
+}
+
+/// Neither a umask nor a user switch applies on Windows.
+pub(crate) fn confine(_cmd: &mut Command, _confine: &Confine) {}
+
+/// Windows has no root that ignores ACLs in the same way; participants run as the runner.
+pub(crate) fn unprivileged() -> Privileges {
+    Privileges::Inherit
+}
+
+/// Not looked up on Windows.
+pub(crate) fn open_by(_path: &Path) -> Option<Vec<OpenProcess>> {
+    None
+}
+
+/// Not read on Windows.
+pub(crate) fn cpu_model() -> Option<String> {
     None
 }

@@ -1,0 +1,44 @@
+//! What a run is given: how to start the implementation under test, and the run's knobs.
+//! A leaf: every other module may use it, and it uses none of them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How to start one participant of the implementation under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSpec {
+    /// Manifest name, e.g. `reflock`.
+    pub name: String,
+    /// Program and arguments, already expanded.
+    pub command: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+/// Knobs for a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seed for everything random (race order, planted garbage).
+    pub seed: u64,
+    /// Budget for one answer on top of any timeout the request itself carries; past it the
+    /// adapter is declared hung and the iteration is `broken`.
+    pub request_timeout: Duration,
+    /// Budget for an adapter's first line.
+    pub hello_timeout: Duration,
+    /// Where lock directories are created (the system temp dir when `None`).
+    pub temp_root: Option<PathBuf>,
+    /// The command that reruns this run, without `--scenario` and `--seed`, for replay lines.
+    pub replay_base: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: 0,
+            request_timeout: Duration::from_secs(10),
+            hello_timeout: Duration::from_secs(10),
+            temp_root: None,
+            replay_base: "lockcheck run".to_owned(),
+        }
+    }
+}
