@@ -417,14 +417,7 @@ pub fn render_expect(expect: &Expect) -> String {
     expect
         .0
         .iter()
-        .map(|o| match o {
-            Outcome::Ok => "ok".to_owned(),
-            Outcome::Busy => "busy".to_owned(),
-            Outcome::Timeout => "timeout".to_owned(),
-            Outcome::Unsupported => "unsupported".to_owned(),
-            Outcome::Error(None) => "error".to_owned(),
-            Outcome::Error(Some(kind)) => format!("error:{}", kind.as_str()),
-        })
+        .map(Outcome::to_string)
         .collect::<Vec<_>>()
         .join("|")
 }

@@ -3,7 +3,9 @@
 //! This is the validated form. The TOML reader produces it (with file:line:col errors), the
 //! runner executes it, and the checker judges a history against it.
 
-use lockcheck_protocol::{Capability, ErrorKind, Hello, Mode, Op, Recovery, Status, Wait};
+use lockcheck_protocol::{
+    Capability, ErrorKind, Hello, Mode, Op, Recovery, Status, Vocabulary, Wait,
+};
 use serde::{Deserialize, Serialize};
 
 /// One conformance scenario.
@@ -496,15 +498,61 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every name scenario files may write, in the order messages list them.
+    pub const NAMES: [&'static str; 6] = [
+        "ok",
+        "busy",
+        "timeout",
+        "unsupported",
+        "error",
+        "error:<kind>",
+    ];
+
+    /// The outcome named `text` (`ok`, ..., `error:not_held`). The error is `Some(kind)` for
+    /// an `error:` whose kind is unknown, `None` for a name that is no outcome at all.
+    pub fn from_name(text: &str) -> Result<Outcome, Option<&str>> {
+        if let Some(kind) = text.strip_prefix("error:") {
+            return ErrorKind::from_name(kind)
+                .map(|kind| Outcome::Error(Some(kind)))
+                .ok_or(Some(kind));
+        }
+        match Status::from_name(text).ok_or(None)? {
+            Status::Ok => Ok(Outcome::Ok),
+            Status::Busy => Ok(Outcome::Busy),
+            Status::Timeout => Ok(Outcome::Timeout),
+            Status::Unsupported => Ok(Outcome::Unsupported),
+            Status::Error => Ok(Outcome::Error(None)),
+        }
+    }
+
+    /// The status a response with this outcome has.
+    pub fn status(self) -> Status {
+        match self {
+            Outcome::Ok => Status::Ok,
+            Outcome::Busy => Status::Busy,
+            Outcome::Timeout => Status::Timeout,
+            Outcome::Unsupported => Status::Unsupported,
+            Outcome::Error(_) => Status::Error,
+        }
+    }
+
     /// Whether a response matches.
     pub fn matches(self, status: Status, kind: Option<ErrorKind>) -> bool {
+        status == self.status()
+            && match self {
+                Outcome::Error(Some(k)) => kind == Some(k),
+                _ => true,
+            }
+    }
+}
+
+/// The name scenario files write: a status name, with `:kind` for an error of one kind.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.status().as_str())?;
         match self {
-            Outcome::Ok => status == Status::Ok,
-            Outcome::Busy => status == Status::Busy,
-            Outcome::Timeout => status == Status::Timeout,
-            Outcome::Unsupported => status == Status::Unsupported,
-            Outcome::Error(None) => status == Status::Error,
-            Outcome::Error(Some(k)) => status == Status::Error && kind == Some(k),
+            Outcome::Error(Some(kind)) => write!(f, ":{kind}"),
+            _ => Ok(()),
         }
     }
 }

@@ -9,15 +9,6 @@ use super::StepReader;
 use crate::scenario::{Action, Bounds, Expect, Outcome, PlantKind, RaceEnd, SleepSpec, WaitSpec};
 use crate::toml_read::{Result, Table, closest, one_of};
 
-const OUTCOME_NAMES: &[&str] = &[
-    "ok",
-    "busy",
-    "timeout",
-    "unsupported",
-    "error",
-    "error:<kind>",
-];
-
 /// What a step acts on, and how.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Target {
@@ -395,7 +386,7 @@ pub(super) fn expect(table: &Table<'_, '_>, default: Expect) -> Result<Expect> {
     let doc = table.doc;
     let expected = format!(
         "an outcome or an array of outcomes: {}",
-        one_of(OUTCOME_NAMES.iter().copied())
+        one_of(Outcome::NAMES)
     );
     let Some(items) = table.strings("expect", &expected, true)? else {
         return Ok(default);
@@ -411,30 +402,22 @@ pub(super) fn expect(table: &Table<'_, '_>, default: Expect) -> Result<Expect> {
     }
     let mut outcomes = Vec::new();
     for (text, span) in items {
-        let outcome = match text {
-            "ok" => Outcome::Ok,
-            "busy" => Outcome::Busy,
-            "timeout" => Outcome::Timeout,
-            "unsupported" => Outcome::Unsupported,
-            "error" => Outcome::Error(None),
-            _ => match text.strip_prefix("error:") {
-                Some(kind) => {
-                    Outcome::Error(Some(ErrorKind::from_name(kind).ok_or_else(|| {
-                        doc.err(
-                            span.clone(),
-                            format!("unknown error kind `{kind}` in `{text}`"),
-                            one_of(ErrorKind::names()),
-                        )
-                    })?))
+        let outcome = match Outcome::from_name(text) {
+            Ok(outcome) => outcome,
+            Err(Some(kind)) => {
+                return Err(doc.err(
+                    span,
+                    format!("unknown error kind `{kind}` in `{text}`"),
+                    one_of(ErrorKind::names()),
+                ));
+            }
+            Err(None) => {
+                let mut message = format!("unknown outcome `{text}`");
+                if let Some(close) = closest(text, &Outcome::NAMES) {
+                    message.push_str(&format!(" (did you mean `{close}`?)"));
                 }
-                None => {
-                    let mut message = format!("unknown outcome `{text}`");
-                    if let Some(close) = closest(text, OUTCOME_NAMES) {
-                        message.push_str(&format!(" (did you mean `{close}`?)"));
-                    }
-                    return Err(doc.err(span, message, one_of(OUTCOME_NAMES.iter().copied())));
-                }
-            },
+                return Err(doc.err(span, message, one_of(Outcome::NAMES)));
+            }
         };
         if !outcomes.contains(&outcome) {
             outcomes.push(outcome);

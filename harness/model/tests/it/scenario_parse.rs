@@ -277,3 +277,28 @@ fn signals_may_target_a_participant_waiting_in_the_background() {
     );
     assert_eq!(s.steps.len(), 4);
 }
+
+#[test]
+fn outcome_names_read_back_as_they_print() {
+    use lockcheck_model::Outcome;
+    use lockcheck_protocol::{ErrorKind, Status};
+    let (kind_placeholder, plain) = Outcome::NAMES.split_last().unwrap();
+    for name in plain {
+        let outcome = Outcome::from_name(name).unwrap();
+        assert_eq!(outcome.to_string(), *name);
+    }
+    // Every status is an outcome by the same name.
+    for status in Status::ALL {
+        assert_eq!(
+            Outcome::from_name(status.as_str()).map(Outcome::status),
+            Ok(status)
+        );
+    }
+    assert_eq!(*kind_placeholder, "error:<kind>");
+    for kind in ErrorKind::ALL {
+        let name = format!("error:{kind}");
+        assert_eq!(Outcome::from_name(&name).unwrap().to_string(), name);
+    }
+    assert_eq!(Outcome::from_name("error:nope"), Err(Some("nope")));
+    assert_eq!(Outcome::from_name("okay"), Err(None));
+}
