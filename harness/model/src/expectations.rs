@@ -47,38 +47,18 @@ impl Expectations {
 
     /// The file text that [`parse_expectations`] reads back as `self`, entries in order.
     pub fn to_toml(&self) -> String {
-        let mut out = String::new();
-        for (i, e) in self.entries.iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            out.push_str("[[fail]]\n");
-            out.push_str(&format!("scenario = {}\n", quote(&e.scenario)));
-            out.push_str(&format!("check = {}\n", quote(&e.check)));
-            out.push_str(&format!("reason = {}\n", quote(&e.reason)));
-            if let Some(link) = &e.link {
-                out.push_str(&format!("link = {}\n", quote(link)));
-            }
+        #[derive(Serialize)]
+        struct File<'a> {
+            fail: &'a [Expectation],
         }
-        out
-    }
-}
-
-/// A TOML basic string.
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
+        if self.entries.is_empty() {
+            return String::new();
         }
+        toml::to_string(&File {
+            fail: &self.entries,
+        })
+        .expect("expectations are strings and tables only")
     }
-    out.push('"');
-    out
 }
 
 /// Reads one expectations file. `file_name` is only used in messages.
