@@ -2,8 +2,9 @@
 //! `<implementation>::<level>::<scenario>`, e.g. `reflock::crash::stale-race-50`.
 //!
 //! Listing only reads scenario files and manifests; no adapter starts until a test runs. A test
-//! passes when the verdict is what the implementation's expectations say: `pass`, or `fail` for
-//! a listed known failure. An unexpected pass of a listed failure fails the test (the
+//! passes when the verdict is what the implementation's expectations say: `pass`, or `fail` by
+//! the listed check for a listed known failure (a failure of another check is not the known
+//! one, and fails the test). An unexpected pass of a listed failure fails the test (the
 //! expectation is stale), and so does `broken`: the harness or adapter misbehaved.
 
 use std::path::{Path, PathBuf};
@@ -217,7 +218,21 @@ fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), F
     let verdict = &result.scenarios[0].verdict;
     match (verdict, implementation.expectation(&scenario.id)) {
         (Verdict::Pass, None) => Ok(()),
-        (Verdict::Fail { .. }, Some(_)) => Ok(()),
+        (Verdict::Fail { .. }, Some(expected)) => {
+            let fired = lockcheck_model::fired_checks(verdict);
+            if fired.contains(&expected.check.as_str()) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected to fail by the `{}` check ({}), but {}: not the known failure\n{}",
+                    expected.check,
+                    expected.reason,
+                    lockcheck_model::wrong_check(&expected.check, &fired),
+                    explain(&result)
+                )
+                .into())
+            }
+        }
         // The implementation does not claim what the scenario needs: nothing to judge.
         (Verdict::Skip { reason }, None) => {
             // libtest-mimic cannot turn a running test into an ignored one; the reason is kept

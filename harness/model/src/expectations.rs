@@ -1,9 +1,11 @@
 //! Expected results of one implementation (`fixtures/expectations/NAME.toml`): the scenarios
-//! it is known to fail, each with a reason and, where one exists, an upstream link.
+//! it is known to fail, each with the check that must fire, a reason and, where one exists,
+//! an upstream link. A failure of another check is not the known failure.
 //!
 //! ```toml
 //! [[fail]]
 //! scenario = "touch-fd"
+//! check = "overlap"
 //! reason = "fcntl locks are dropped when any descriptor of the file closes"
 //! link = "https://github.com/owner/repo/issues/1"
 //! ```
@@ -11,10 +13,11 @@
 use serde::Serialize;
 
 use crate::source::FileError;
-use crate::toml_read::{Doc, Table};
+use crate::toml_read::{Doc, Result, Table, closest, one_of};
+use crate::verdict::{FindingKind, Verdict};
 
 const KEYS: &[&str] = &["fail"];
-const FAIL_KEYS: &[&str] = &["scenario", "reason", "link"];
+const FAIL_KEYS: &[&str] = &["scenario", "check", "reason", "link"];
 
 /// The known failures of one implementation.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -28,6 +31,8 @@ pub struct Expectations {
 pub struct Expectation {
     /// The scenario id, e.g. `touch-fd`.
     pub scenario: String,
+    /// The check whose finding is the known failure ([`FindingKind::check_name`]).
+    pub check: String,
     /// Why it fails, in one line.
     pub reason: String,
     /// The upstream issue or documentation that describes the behaviour.
@@ -42,46 +47,30 @@ impl Expectations {
 
     /// The file text that [`parse_expectations`] reads back as `self`, entries in order.
     pub fn to_toml(&self) -> String {
-        let mut out = String::new();
-        for (i, e) in self.entries.iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            out.push_str("[[fail]]\n");
-            out.push_str(&format!("scenario = {}\n", quote(&e.scenario)));
-            out.push_str(&format!("reason = {}\n", quote(&e.reason)));
-            if let Some(link) = &e.link {
-                out.push_str(&format!("link = {}\n", quote(link)));
-            }
+        #[derive(Serialize)]
+        struct File<'a> {
+            fail: &'a [Expectation],
         }
-        out
-    }
-}
-
-/// A TOML basic string.
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
+        if self.entries.is_empty() {
+            return String::new();
         }
+        toml::to_string(&File {
+            fail: &self.entries,
+        })
+        .expect("expectations are strings and tables only")
     }
-    out.push('"');
-    out
 }
 
 /// Reads one expectations file. `file_name` is only used in messages.
-pub fn parse_expectations(file_name: &str, text: &str) -> Result<Expectations, FileError> {
+pub fn parse_expectations(
+    file_name: &str,
+    text: &str,
+) -> std::result::Result<Expectations, FileError> {
     let doc = Doc::new(file_name, text);
     let root = doc.parse()?;
     let top = Table::new(doc, root.get_ref(), 0..0, "the expectations file");
     top.allow(KEYS, "an expectations file")?;
-    let fail_expected = "`[[fail]]` sections, each with `scenario` and `reason`";
+    let fail_expected = "`[[fail]]` sections, each with `scenario`, `check` and `reason`";
     let tables = top.tables("fail", fail_expected, "this `[[fail]]`")?;
 
     let mut entries: Vec<Expectation> = Vec::new();
@@ -124,13 +113,58 @@ pub fn parse_expectations(file_name: &str, text: &str) -> Result<Expectations, F
             }
             None => None,
         };
+        let check = required_check(&table)?;
         entries.push(Expectation {
             scenario,
+            check,
             reason,
             link,
         });
     }
     Ok(Expectations { entries })
+}
+
+/// The `check` key of a table: one of [`FindingKind::CHECK_NAMES`].
+pub(crate) fn required_check(table: &Table<'_, '_>) -> Result<String> {
+    let expected = one_of(FindingKind::CHECK_NAMES.iter().copied());
+    let (name, field) = table.required_str("check", &expected)?;
+    if !FindingKind::CHECK_NAMES.contains(&name) {
+        let mut message = format!("unknown check `{name}`");
+        if let Some(close) = closest(name, FindingKind::CHECK_NAMES) {
+            message.push_str(&format!(" (did you mean `{close}`?)"));
+        }
+        return Err(table.doc.err(field.span(), message, expected));
+    }
+    Ok(name.to_owned())
+}
+
+/// The checks whose findings a verdict holds, each once, in finding order; empty unless the
+/// verdict is a failure.
+pub fn fired_checks(verdict: &Verdict) -> Vec<&'static str> {
+    let mut fired = Vec::new();
+    if let Verdict::Fail { findings } = verdict {
+        for finding in findings {
+            let name = finding.kind.check_name();
+            if !fired.contains(&name) {
+                fired.push(name);
+            }
+        }
+    }
+    fired
+}
+
+/// Says that `check` did not fire while the `fired` checks did, e.g. "the `overlap` check did
+/// not fire; `latency` did".
+pub fn wrong_check(check: &str, fired: &[&str]) -> String {
+    let list: Vec<String> = fired.iter().map(|c| format!("`{c}`")).collect();
+    format!(
+        "the `{check}` check did not fire; {} did",
+        if list.is_empty() {
+            "no check".to_owned()
+        } else {
+            list.join(" and ")
+        }
+    )
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ mod verdict;
 pub use check::{
     MAX_FINDINGS_PER_KIND, check, describe_broken, merge, render_expect, render_response,
 };
-pub use expectations::{Expectation, Expectations, parse_expectations};
+pub use expectations::{Expectation, Expectations, fired_checks, parse_expectations, wrong_check};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
-pub use manifest::{Manifest, Placeholders, parse_manifest};
+pub use manifest::{Manifest, MustFail, Placeholders, parse_manifest};
 pub use parse::parse_scenario;
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{

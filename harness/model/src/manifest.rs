@@ -1,11 +1,12 @@
 //! Implementation manifests (`fixtures/impls/NAME.toml`): how to start an implementation's
 //! adapter, how to set it up once, and where its expected results live. Known-broken mutants
-//! (`fixtures/mutants/NAME.toml`) use the same format plus `must_fail`, the scenarios that
-//! must catch them.
+//! (`fixtures/mutants/NAME.toml`) use the same format plus `[[must_fail]]`, the scenarios
+//! that must catch them and the check whose finding is the catch.
 
 use serde::Serialize;
 use toml::de::DeValue;
 
+use crate::expectations::required_check;
 use crate::source::ManifestError;
 use crate::toml_read::{Doc, Result, Table, article, is_kebab, one_of};
 
@@ -17,6 +18,7 @@ const KEYS: &[&str] = &[
     "expectations",
     "must_fail",
 ];
+const MUST_FAIL_KEYS: &[&str] = &["scenario", "check"];
 
 /// The placeholders an argument may contain.
 const PLACEHOLDERS: &[&str] = &["{lockcheck}", "{root}", "{target}"];
@@ -34,9 +36,19 @@ pub struct Manifest {
     pub setup: Vec<Vec<String>>,
     /// Path of the expectations file, relative to the repository root.
     pub expectations: Option<String>,
-    /// Ids of the scenarios that must fail against this implementation: set for the
-    /// deliberately broken locks in `fixtures/mutants/`, empty for real implementations.
-    pub must_fail: Vec<String>,
+    /// The scenarios that must fail against this implementation, each by a named check: set
+    /// for the deliberately broken locks in `fixtures/mutants/`, empty for real
+    /// implementations.
+    pub must_fail: Vec<MustFail>,
+}
+
+/// A scenario that must catch a broken lock, and the check whose finding is the catch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MustFail {
+    /// The scenario id, e.g. `race-50`.
+    pub scenario: String,
+    /// The check that must fire ([`crate::FindingKind::check_name`]), e.g. `overlap`.
+    pub check: String,
 }
 
 /// Values for the placeholders in manifest commands.
@@ -119,7 +131,7 @@ pub fn parse_manifest(file_name: &str, text: &str) -> std::result::Result<Manife
         .str("expectations", "a path relative to the repository root")?
         .map(|(s, _)| s.to_owned());
 
-    let must_fail = scenario_ids(&top, "must_fail")?;
+    let must_fail = must_fail(&top)?;
 
     Ok(Manifest {
         name: name.to_owned(),
@@ -131,14 +143,18 @@ pub fn parse_manifest(file_name: &str, text: &str) -> std::result::Result<Manife
     })
 }
 
-/// An optional array of distinct kebab-case scenario ids.
-fn scenario_ids(top: &Table<'_, '_>, key: &str) -> Result<Vec<String>> {
-    let expected = "an array of scenario ids, such as `[\"stale-race-50\"]`";
-    let Some(items) = top.strings(key, expected, false)? else {
+/// The optional `[[must_fail]]` sections: distinct kebab-case scenario ids, each with a check.
+fn must_fail(top: &Table<'_, '_>) -> Result<Vec<MustFail>> {
+    let key = "must_fail";
+    let expected = "`[[must_fail]]` sections, each with `scenario` and `check`";
+    let Some(tables) = top.tables(key, expected, "this `[[must_fail]]`")? else {
         return Ok(Vec::new());
     };
-    let mut ids: Vec<String> = Vec::with_capacity(items.len());
-    for (id, span) in items {
+    let mut entries: Vec<MustFail> = Vec::with_capacity(tables.len());
+    for table in tables {
+        table.allow(MUST_FAIL_KEYS, "a `[[must_fail]]` entry")?;
+        let (id, field) = table.required_str("scenario", "a scenario id, such as `race-50`")?;
+        let span = field.span();
         if !is_kebab(id) {
             return Err(top.doc.err(
                 span,
@@ -146,16 +162,19 @@ fn scenario_ids(top: &Table<'_, '_>, key: &str) -> Result<Vec<String>> {
                 "kebab-case: lowercase letters and digits separated by single dashes, such as `stale-race-50`",
             ));
         }
-        if ids.iter().any(|seen| seen == id) {
+        if entries.iter().any(|seen| seen.scenario == id) {
             return Err(top.doc.err(
                 span,
                 format!("scenario `{id}` is listed twice in `{key}`"),
                 "each scenario id once",
             ));
         }
-        ids.push(id.to_owned());
+        entries.push(MustFail {
+            scenario: id.to_owned(),
+            check: required_check(&table)?,
+        });
     }
-    Ok(ids)
+    Ok(entries)
 }
 
 /// A non-empty array of strings whose first item is non-empty and whose placeholders are known.

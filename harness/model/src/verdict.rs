@@ -111,6 +111,12 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// Every check's short name, as [`FindingKind::check_name`] gives it: what expectations
+    /// and mutant manifests may name as the check that must fire.
+    pub const CHECK_NAMES: &[&str] = &[
+        "overlap", "outcome", "latency", "winners", "holder", "victim", "files",
+    ];
+
     /// The check's short name, e.g. `overlap`, as reports label it.
     pub fn check_name(&self) -> &'static str {
         match self {

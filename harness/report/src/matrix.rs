@@ -64,16 +64,32 @@ pub struct Cell {
     pub link: Option<String>,
     /// The command that replays this scenario.
     pub replay: String,
+    /// The checks that fired, in finding order (what a regenerated expectation names).
+    #[serde(skip)]
+    pub checks: Vec<&'static str>,
 }
 
 impl Cell {
     /// Judges one scenario's verdict against the implementation's expectation for it, if it
-    /// has one: a listed failure is `xfail`, a listed failure that passed is `xpass`.
+    /// has one: a listed failure by its listed check is `xfail`, by another check only `fail`,
+    /// and a listed failure that passed is `xpass`.
     pub fn judge(result: &ScenarioResult, expected: Option<&Expectation>) -> Cell {
+        let fired = lockcheck_model::fired_checks(&result.verdict);
         let (verdict, evidence) = match (&result.verdict, expected) {
             (Verdict::Pass, None) => ("pass", None),
             (Verdict::Pass, Some(e)) => ("xpass", Some(format!("expected to fail: {}", e.reason))),
-            (Verdict::Fail { .. }, Some(e)) => ("xfail", Some(e.reason.clone())),
+            (Verdict::Fail { .. }, Some(e)) if fired.contains(&e.check.as_str()) => {
+                ("xfail", Some(e.reason.clone()))
+            }
+            (Verdict::Fail { findings }, Some(e)) => (
+                "fail",
+                Some(format!(
+                    "expected to fail by the `{}` check, but {}: {}",
+                    e.check,
+                    lockcheck_model::wrong_check(&e.check, &fired),
+                    findings.first().map_or("", |f| first_line(&f.summary))
+                )),
+            ),
             (Verdict::Fail { findings }, None) => (
                 "fail",
                 findings.first().map(|f| first_line(&f.summary).to_owned()),
@@ -87,26 +103,29 @@ impl Cell {
             evidence,
             link: expected.and_then(|e| e.link.clone()),
             replay: result.replay.clone(),
+            checks: fired,
         }
     }
 }
 
-/// The expectations file a run implies: every failing scenario, keeping the reason and link
-/// of entries that still fail, and a FIXME with the evidence for new ones.
+/// The expectations file a run implies: every failing scenario, keeping the entries that still
+/// fail by their check, and a FIXME with the evidence and the first check that fired for new
+/// ones (and for entries whose check no longer fires, keeping their link).
 pub fn expectations_toml(row: &Row, old: &Expectations) -> String {
     let entries = row
         .cells
         .iter()
         .filter(|c| matches!(c.verdict, "fail" | "xfail"))
         .map(|c| match old.get(&c.scenario) {
-            Some(e) => e.clone(),
-            None => Expectation {
+            Some(e) if c.verdict == "xfail" => e.clone(),
+            kept => Expectation {
                 scenario: c.scenario.clone(),
+                check: c.checks.first().copied().unwrap_or_default().to_owned(),
                 reason: format!(
                     "FIXME: confirm in the library's source or docs, then explain: {}",
                     c.evidence.as_deref().unwrap_or("failed")
                 ),
-                link: None,
+                link: kept.and_then(|e| e.link.clone()),
             },
         })
         .collect();

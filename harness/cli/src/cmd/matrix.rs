@@ -184,6 +184,7 @@ fn run_row(
                     evidence: Some(first_line(&note).to_owned()),
                     link: None,
                     replay: replay(&s.id),
+                    checks: Vec::new(),
                 })
                 .collect();
             return Row {

@@ -29,11 +29,13 @@ fn entries_are_read_in_order_and_found_by_scenario() {
     let e = parse(
         r#"[[fail]]
 scenario = "touch-fd"
+check = "overlap"
 reason = "  fcntl locks drop on any close  "
 link = "https://example.org/issues/1"
 
 [[fail]]
 scenario = "pause-holder"
+check = "overlap"
 reason = "mtime lease"
 "#,
     );
@@ -42,11 +44,13 @@ reason = "mtime lease"
         [
             Expectation {
                 scenario: "touch-fd".into(),
+                check: "overlap".into(),
                 reason: "fcntl locks drop on any close".into(),
                 link: Some("https://example.org/issues/1".into()),
             },
             Expectation {
                 scenario: "pause-holder".into(),
+                check: "overlap".into(),
                 reason: "mtime lease".into(),
                 link: None,
             },
@@ -65,11 +69,13 @@ fn to_toml_reads_back_the_same_entries() {
         entries: vec![
             Expectation {
                 scenario: "a".into(),
+                check: "latency".into(),
                 reason: "says \"no\" \\ twice".into(),
                 link: None,
             },
             Expectation {
                 scenario: "b".into(),
+                check: "files".into(),
                 reason: "FIXME: explain".into(),
                 link: Some("https://example.org/x".into()),
             },
@@ -82,7 +88,7 @@ fn to_toml_reads_back_the_same_entries() {
 fn expectations_duplicate_scenario() {
     check_err(
         "expectations_duplicate_scenario",
-        "[[fail]]\nscenario = \"churn\"\nreason = \"a\"\n\n[[fail]]\nscenario = \"churn\"\nreason = \"b\"\n",
+        "[[fail]]\nscenario = \"churn\"\nreason = \"a\"\ncheck = \"overlap\"\n\n[[fail]]\nscenario = \"churn\"\nreason = \"b\"\n",
     );
 }
 
@@ -108,6 +114,63 @@ fn expectations_multiline_reason() {
         "expectations_multiline_reason",
         "[[fail]]\nscenario = \"churn\"\nreason = \"\"\"\none\ntwo\"\"\"\n",
     );
+}
+
+#[test]
+fn expectations_missing_check() {
+    check_err(
+        "expectations_missing_check",
+        "[[fail]]\nscenario = \"churn\"\nreason = \"lockf\"\n",
+    );
+}
+
+#[test]
+fn expectations_unknown_check() {
+    check_err(
+        "expectations_unknown_check",
+        "[[fail]]\nscenario = \"churn\"\ncheck = \"overlaps\"\nreason = \"lockf\"\n",
+    );
+}
+
+#[test]
+fn every_check_name_is_one_a_finding_can_carry() {
+    use crate::verdict::{FindingKind, Interval};
+    let interval = Interval {
+        holder: "a".into(),
+        mode: "exclusive".into(),
+        from_ns: 0,
+        to_ns: None,
+    };
+    let text = String::new;
+    let kinds = [
+        FindingKind::Overlap {
+            first: interval.clone(),
+            second: interval,
+        },
+        FindingKind::Outcome {
+            participant: text(),
+            expected: text(),
+            got: text(),
+        },
+        FindingKind::Latency {
+            participant: text(),
+            bound: text(),
+            measured_ms: 0.0,
+        },
+        FindingKind::Winners {
+            round: 0,
+            expected: text(),
+            got: 0,
+        },
+        FindingKind::Holder {
+            expected: text(),
+            got: text(),
+        },
+        FindingKind::Victim { detail: text() },
+        FindingKind::FileSystem { detail: text() },
+    ];
+    let names: Vec<&str> = kinds.iter().map(FindingKind::check_name).collect();
+    assert_eq!(names, FindingKind::CHECK_NAMES);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Implementation manifests: reading, placeholder expansion, and every error.
 
-use lockcheck_model::{Manifest, Placeholders, parse_manifest};
+use lockcheck_model::{Manifest, MustFail, Placeholders, parse_manifest};
 
 #[track_caller]
 fn parse(text: &str) -> Manifest {
@@ -155,9 +155,21 @@ fn must_fail_defaults_to_empty_and_is_read_in_order() {
             .is_empty()
     );
     let m = parse(
-        "name = \"no-op\"\ncommand = [\"{target}/debug/lockcheck-mutant\", \"no-op\"]\nmust_fail = [\"exclusive-basic\", \"race-50\"]\n",
+        "name = \"no-op\"\ncommand = [\"{target}/debug/lockcheck-mutant\", \"no-op\"]\n\n[[must_fail]]\nscenario = \"exclusive-basic\"\ncheck = \"overlap\"\n\n[[must_fail]]\nscenario = \"race-50\"\ncheck = \"winners\"\n",
     );
-    assert_eq!(m.must_fail, ["exclusive-basic", "race-50"]);
+    assert_eq!(
+        m.must_fail,
+        [
+            MustFail {
+                scenario: "exclusive-basic".into(),
+                check: "overlap".into(),
+            },
+            MustFail {
+                scenario: "race-50".into(),
+                check: "winners".into(),
+            },
+        ]
+    );
 }
 
 #[test]
@@ -169,10 +181,10 @@ fn must_fail_not_an_array() {
 }
 
 #[test]
-fn must_fail_item_not_a_string() {
+fn must_fail_item_not_a_table() {
     check_err(
-        "manifest_must_fail_item_not_a_string",
-        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = [\"race-50\", 7]\n",
+        "manifest_must_fail_item_not_a_table",
+        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = [\"race-50\"]\n",
     );
 }
 
@@ -180,7 +192,7 @@ fn must_fail_item_not_a_string() {
 fn must_fail_id_not_kebab_case() {
     check_err(
         "manifest_must_fail_id_not_kebab_case",
-        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = [\"race-50\", \"Stale_Race\"]\n",
+        "name = \"x\"\ncommand = [\"x\"]\n\n[[must_fail]]\nscenario = \"Stale_Race\"\ncheck = \"overlap\"\n",
     );
 }
 
@@ -188,6 +200,22 @@ fn must_fail_id_not_kebab_case() {
 fn must_fail_id_twice() {
     check_err(
         "manifest_must_fail_id_twice",
-        "name = \"x\"\ncommand = [\"x\"]\nmust_fail = [\"race-50\", \"churn\", \"race-50\"]\n",
+        "name = \"x\"\ncommand = [\"x\"]\n\n[[must_fail]]\nscenario = \"race-50\"\ncheck = \"overlap\"\n\n[[must_fail]]\nscenario = \"race-50\"\ncheck = \"winners\"\n",
+    );
+}
+
+#[test]
+fn must_fail_missing_check() {
+    check_err(
+        "manifest_must_fail_missing_check",
+        "name = \"x\"\ncommand = [\"x\"]\n\n[[must_fail]]\nscenario = \"race-50\"\n",
+    );
+}
+
+#[test]
+fn must_fail_unknown_check() {
+    check_err(
+        "manifest_must_fail_unknown_check",
+        "name = \"x\"\ncommand = [\"x\"]\n\n[[must_fail]]\nscenario = \"race-50\"\ncheck = \"file\"\n",
     );
 }

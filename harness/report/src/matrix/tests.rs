@@ -37,6 +37,7 @@ fn fail(summary: &str) -> Verdict {
 fn expected(id: &str) -> Expectation {
     Expectation {
         scenario: id.to_owned(),
+        check: "outcome".to_owned(),
         reason: "lockf locks are per process".to_owned(),
         link: Some("https://example.org/1".to_owned()),
     }
@@ -56,6 +57,20 @@ fn cells_are_judged_against_expectations() {
     assert_eq!(
         Cell::judge(&result("touch-fd", fail("b got ok")), Some(&e)).verdict,
         "xfail"
+    );
+    let other_check = Expectation {
+        check: "overlap".to_owned(),
+        ..e.clone()
+    };
+    let wrong = Cell::judge(&result("touch-fd", fail("b got ok")), Some(&other_check));
+    assert_eq!(
+        (wrong.verdict, wrong.evidence.as_deref()),
+        (
+            "fail",
+            Some(
+                "expected to fail by the `overlap` check, but the `overlap` check did not fire; `outcome` did: b got ok"
+            )
+        )
     );
     let unexpected = Cell::judge(&result("a", fail("b got ok\nmore")), None);
     assert_eq!(
