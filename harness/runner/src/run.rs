@@ -111,8 +111,11 @@ pub fn run_scenario(
         );
         iterations += 1;
         verdict = lockcheck_model::check(scenario, &history);
-        if verdict != Verdict::Pass {
+        let failed = verdict != Verdict::Pass;
+        if failed || opts.keep_history {
             kept = Some(history);
+        }
+        if failed {
             break;
         }
     }

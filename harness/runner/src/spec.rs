@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub temp_root: Option<PathBuf>,
     /// The command that reruns this run, without `--scenario` and `--seed`, for replay lines.
     pub replay_base: String,
+    /// Keep the last iteration's history when every iteration passes too (a run that does
+    /// not pass always keeps the history of the iteration that did not).
+    pub keep_history: bool,
 }
 
 impl Default for RunOptions {
@@ -39,6 +42,7 @@ impl Default for RunOptions {
             hello_timeout: Duration::from_secs(10),
             temp_root: None,
             replay_base: "lockcheck run".to_owned(),
+            keep_history: false,
         }
     }
 }

@@ -43,6 +43,15 @@ fn run(spec: &AdapterSpec, toml: &str) -> ScenarioResult {
 /// [`run`], as if the adapter's hello said `timed_start` (the shell adapters ignore
 /// `after_us`; what the runner sends is what is looked at).
 fn run_with(spec: &AdapterSpec, toml: &str, timed_start: bool) -> ScenarioResult {
+    run_keeping(spec, toml, timed_start, false)
+}
+
+fn run_keeping(
+    spec: &AdapterSpec,
+    toml: &str,
+    timed_start: bool,
+    keep_history: bool,
+) -> ScenarioResult {
     let hello = match serde_json::from_str(HELLO).expect("HELLO is valid") {
         lockcheck_protocol::AdapterMessage::Hello(hello) => hello,
         other => panic!("not a hello: {other:?}"),
@@ -54,25 +63,22 @@ fn run_with(spec: &AdapterSpec, toml: &str, timed_start: bool) -> ScenarioResult
     let opts = RunOptions {
         request_timeout: Duration::from_secs(5),
         hello_timeout: Duration::from_secs(5),
+        keep_history,
         ..RunOptions::default()
     };
     lockcheck_runner::run_scenario(spec, &scenario(toml), &hello, &opts)
 }
 
-/// Runs a scenario whose history is kept whatever the verdict: its last step fails on
-/// purpose (a `holder_is`-free `release` expecting `busy`).
+/// Runs a scenario and keeps its history whatever the verdict.
 fn history_of(spec: &AdapterSpec, toml: &str) -> (Verdict, History) {
     history_of_with(spec, toml, false)
 }
 
 fn history_of_with(spec: &AdapterSpec, toml: &str, timed_start: bool) -> (Verdict, History) {
-    let result = run_with(spec, &format!("{toml}{FORCE_FAIL}"), timed_start);
-    let history = result.history.expect("failing runs keep their history");
+    let result = run_keeping(spec, toml, timed_start, true);
+    let history = result.history.expect("the history is kept");
     (result.verdict, history)
 }
-
-/// Appended to a scenario so that it fails, which keeps the history for inspection.
-const FORCE_FAIL: &str = "\n[[steps]]\nwho = \"a\"\ndo = \"release\"\nexpect = \"busy\"\n";
 
 fn header(extra: &str, participants: &str) -> String {
     format!(
