@@ -8,6 +8,7 @@ mod adapter;
 mod bench;
 mod confine;
 mod execute;
+mod fnv;
 mod lockdir;
 mod machine;
 mod probe;
