@@ -22,4 +22,4 @@ pub use machine::describe_machine;
 pub use probe::{ProbeError, probe};
 pub use run::{RunEvent, run, run_scenario};
 pub use setup::{PrepareEnv, Prepared, SetupError, prepare};
-pub use spec::{AdapterSpec, RunOptions};
+pub use spec::{AdapterSpec, ReplayCommand, RunOptions};

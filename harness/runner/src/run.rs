@@ -144,10 +144,10 @@ fn not_run(scenario: &Scenario, opts: &RunOptions, verdict: Verdict) -> Scenario
 }
 
 fn replay(opts: &RunOptions, scenario: &Scenario) -> String {
-    format!(
-        "{} --scenario {} --seed {}",
-        opts.replay_base, scenario.id, opts.seed
-    )
+    opts.replay
+        .as_ref()
+        .map(|replay| replay.command(&scenario.id, opts.seed))
+        .unwrap_or_default()
 }
 
 /// A per-scenario seed, so that replaying one scenario alone reproduces its random choices.
