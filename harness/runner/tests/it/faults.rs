@@ -10,7 +10,7 @@ use lockcheck_protocol::Hello;
 use lockcheck_protocol::Op;
 use lockcheck_runner::{AdapterSpec, RunOptions};
 
-use crate::support::{scenario, sh};
+use crate::support::{parse_hello, responder, scenario, sh};
 
 /// A hello declaring everything the scenarios below use.
 const HELLO: &str = r#"{"type":"hello","protocol":1,"implementation":{"name":"sh","version":"0","language":"sh"},"capabilities":["exclusive","try","spawn_child"],"recovery":{"kind":"kernel"}}"#;
@@ -23,16 +23,16 @@ fn adapter(ops: &[(&str, &str)]) -> AdapterSpec {
     for (op, snippet) in ops {
         cases.push_str(&format!("    {op}) {snippet} ;;\n"));
     }
-    sh(&format!(
-        r#"answer() {{ printf '{{"type":"response","id":%s,"status":"%s"%s}}\n' "$id" "$1" "$2"; }}
-echo '{HELLO}'
-while IFS= read -r line; do
-  id=$(printf '%s' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
-  op=$(printf '%s' "$line" | sed 's/.*"op":"\([a-z_]*\)".*/\1/')
+    let respond = format!(
+        r#"op=$(printf '%s' "$line" | sed 's/.*"op":"\([a-z_]*\)".*/\1/')
   case "$op" in
 {cases}    *) answer ok ;;
-  esac
-done"#
+  esac"#
+    );
+    sh(&format!(
+        r#"answer() {{ printf '{{"type":"response","id":%s,"status":"%s"%s}}\n' "$id" "$1" "$2"; }}
+{}"#,
+        responder(HELLO, &respond)
     ))
 }
 
@@ -52,13 +52,9 @@ fn run_keeping(
     timed_start: bool,
     keep_history: bool,
 ) -> ScenarioResult {
-    let hello = match serde_json::from_str(HELLO).expect("HELLO is valid") {
-        lockcheck_protocol::AdapterMessage::Hello(hello) => hello,
-        other => panic!("not a hello: {other:?}"),
-    };
     let hello = Hello {
         timed_start,
-        ..hello
+        ..parse_hello(HELLO)
     };
     let opts = RunOptions {
         request_timeout: Duration::from_secs(5),
