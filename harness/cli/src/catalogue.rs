@@ -1,10 +1,9 @@
 //! Finding scenario files (built in, or a directory) and choosing among them.
 
-use std::fs;
-use std::path::Path;
-
 use anyhow::{Context, bail};
 use globset::{Glob, GlobSetBuilder};
+use lockcheck::load_scenarios;
+use lockcheck::project::parse_scenario;
 use lockcheck_model::{Level, Scenario};
 use lockcheck_protocol::Vocabulary;
 
@@ -15,10 +14,10 @@ include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 /// The scenarios `args` select, in catalogue order (by level, then id).
 pub fn select(args: &CatalogueArgs) -> anyhow::Result<Vec<Scenario>> {
     let all = match &args.scenarios {
-        Some(dir) => load_dir(dir)?,
+        Some(dir) => load_scenarios(dir)?,
         None => EMBEDDED
             .iter()
-            .map(|(name, text)| parse(name, text))
+            .map(|(name, text)| parse_scenario(name, text))
             .collect::<anyhow::Result<Vec<_>>>()?,
     };
     let levels = args
@@ -43,33 +42,6 @@ pub fn select(args: &CatalogueArgs) -> anyhow::Result<Vec<Scenario>> {
     }
     chosen.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
     Ok(chosen)
-}
-
-fn load_dir(dir: &Path) -> anyhow::Result<Vec<Scenario>> {
-    let entries = fs::read_dir(dir)
-        .with_context(|| format!("cannot read scenario directory {}", dir.display()))?;
-    let mut paths = Vec::new();
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("cannot read scenario directory {}", dir.display()))?
-            .path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    let mut scenarios = Vec::with_capacity(paths.len());
-    for path in paths {
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        scenarios.push(parse(&path.display().to_string(), &text)?);
-    }
-    Ok(scenarios)
-}
-
-fn parse(name: &str, text: &str) -> anyhow::Result<Scenario> {
-    // The model's message already names file:line:col and shows the line.
-    lockcheck_model::parse_scenario(name, text).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn parse_level(name: &str) -> anyhow::Result<Level> {

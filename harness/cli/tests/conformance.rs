@@ -10,11 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use lockcheck_model::{
-    Expectation, Expectations, Manifest, Placeholders, RunResult, Scenario, Verdict,
-};
+use lockcheck::{Project, Replay, TargetDir, reflock_spec};
+use lockcheck_model::{Expectation, Expectations, Manifest, RunResult, Scenario, Verdict};
 use lockcheck_report::TerminalOptions;
-use lockcheck_runner::{AdapterSpec, PrepareEnv, Prepared, RunOptions};
+use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
 
 fn main() {
     let args = Arguments::from_args();
@@ -28,28 +27,21 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+fn lockcheck_exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_lockcheck"))
+}
+
+/// This repository, with `{target}` the directory cargo built the lockcheck binary in.
+fn project() -> Project {
+    let root = Project::find(Path::new(env!("CARGO_MANIFEST_DIR")), TargetDir::UnderRoot)
+        .expect("the crate lives in the lockcheck repository")
+        .root;
+    Project::at(root, TargetDir::At(target_dir()))
 }
 
 /// Every scenario file in `scenarios/`, parsed.
 fn catalogue() -> Result<Vec<Scenario>, String> {
-    let dir = root().join("scenarios");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            lockcheck_model::parse_scenario(&path.display().to_string(), &text)
-                .map_err(|e| e.to_string())
-        })
-        .collect()
+    project().scenarios().map_err(|e| format!("{e:#}"))
 }
 
 /// What a trial starts: the built-in reflock adapter, or a manifest from `fixtures/impls`.
@@ -81,69 +73,35 @@ impl Implementation {
 
 /// The cargo target directory: the lockcheck binary lives in `<target>/<profile>/`.
 fn target_dir() -> PathBuf {
-    let exe = Path::new(env!("CARGO_BIN_EXE_lockcheck"));
-    exe.parent()
+    lockcheck_exe()
+        .parent()
         .and_then(Path::parent)
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| root().join("target"))
-}
-
-fn placeholders() -> Placeholders {
-    Placeholders {
-        lockcheck: env!("CARGO_BIN_EXE_lockcheck").to_owned(),
-        root: root().display().to_string(),
-        target: target_dir().display().to_string(),
-    }
+        .expect("the lockcheck binary is in <target>/<profile>/")
 }
 
 /// Every manifest in `fixtures/impls`, with its expectations file.
 fn manifests() -> Result<Vec<Implementation>, String> {
-    let dir = root().join("fixtures/impls");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(Vec::new());
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = read(&path)?;
-            let manifest = lockcheck_model::parse_manifest(&path.display().to_string(), &text)
-                .map_err(|e| e.to_string())?;
-            let expectations = match &manifest.expectations {
-                Some(file) => {
-                    let file = root().join(file);
-                    lockcheck_model::parse_expectations(&file.display().to_string(), &read(&file)?)
-                        .map_err(|e| e.to_string())?
-                }
-                None => Expectations::default(),
-            };
-            Ok(Implementation::Manifest {
+    let project = project();
+    let load = || -> anyhow::Result<Vec<Implementation>> {
+        let mut implementations = Vec::new();
+        for path in project.manifest_paths()? {
+            let manifest = project.manifest(&path)?;
+            let expectations = project.expectations(&manifest)?;
+            implementations.push(Implementation::Manifest {
                 path,
                 manifest,
                 expectations,
-            })
-        })
-        .collect()
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            });
+        }
+        Ok(implementations)
+    };
+    load().map_err(|e| format!("{e:#}"))
 }
 
 fn trials() -> Result<Vec<Trial>, String> {
     let scenarios = catalogue()?;
-    let reflock = Implementation::Builtin(AdapterSpec {
-        name: "reflock".to_owned(),
-        command: vec![
-            env!("CARGO_BIN_EXE_lockcheck").to_owned(),
-            "adapter".to_owned(),
-        ],
-        env: Vec::new(),
-    });
+    let reflock = Implementation::Builtin(reflock_spec(lockcheck_exe()));
     let mut implementations = vec![reflock];
     implementations.extend(manifests()?);
     let mut trials = Vec::new();
@@ -186,11 +144,12 @@ fn trials() -> Result<Vec<Trial>, String> {
 /// Sets the implementation up, runs one scenario, and judges the verdict against the
 /// implementation's expectations.
 fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), Failed> {
-    let (spec, replay_base) = match implementation {
-        Implementation::Builtin(spec) => (spec.clone(), "lockcheck run".to_owned()),
+    let (spec, replay) = match implementation {
+        Implementation::Builtin(spec) => (spec.clone(), Replay::builtin()),
         Implementation::Manifest { path, manifest, .. } => {
-            let env = PrepareEnv::under_target(&target_dir());
-            let spec = match lockcheck_runner::prepare(manifest, &placeholders(), &env) {
+            let project = project();
+            let vars = project.placeholders(lockcheck_exe());
+            let spec = match lockcheck_runner::prepare(manifest, &vars, &project.prepare_env()) {
                 Prepared::Ready(spec) => spec,
                 Prepared::Unavailable { reason } => {
                     return Err(format!(
@@ -201,17 +160,11 @@ fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), F
                 }
                 Prepared::Failed(error) => return Err(error.to_string().into()),
             };
-            (
-                spec,
-                format!(
-                    "lockcheck run --impl {}",
-                    path.strip_prefix(root()).unwrap_or(path).display()
-                ),
-            )
+            (spec, Replay::manifest(project.relative(path)))
         }
     };
     let opts = RunOptions {
-        replay_base,
+        replay: Some(replay.for_runner()),
         ..RunOptions::default()
     };
     let result = lockcheck_runner::run(&spec, std::slice::from_ref(scenario), &opts, &mut |_| {});

@@ -430,8 +430,7 @@ pub fn render_response(response: &Response) -> String {
         text.push_str(kind.as_str());
     }
     if let Some(message) = &response.message {
-        let message: String = message.chars().take(200).collect();
-        text.push_str(&format!(" ({message})"));
+        text.push_str(&format!(" ({})", lockcheck_protocol::head(message, 200)));
     }
     text
 }

@@ -18,10 +18,12 @@ pub struct ScenarioResult {
     pub iterations: u32,
     /// Wall time of all iterations, in milliseconds.
     pub duration_ms: u64,
-    /// A command that reruns exactly this scenario with the same seed.
+    /// A command that reruns exactly this scenario with the same seed (empty when the run was
+    /// given no way to write one).
     pub replay: String,
     /// The history of the iteration that produced the verdict, kept for fail and broken
-    /// verdicts only (passing histories can be large and say nothing).
+    /// verdicts, and for a pass only when the run asked (passing histories can be large and
+    /// say nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<History>,
 }

@@ -106,20 +106,13 @@ impl std::error::Error for FileError {}
 
 /// Line, column and a rendered snippet for the start of `span` (clamped into `text`).
 fn locate(text: &str, span: Range<usize>) -> (u32, u32, String) {
-    let mut start = span.start.min(text.len());
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
+    let start = text.floor_char_boundary(span.start);
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line_no = text[..start].matches('\n').count() + 1;
     let source_line = text[line_start..line_end].trim_end_matches('\r');
     let column = text[line_start..start].chars().count() + 1;
-    let end = span.end.clamp(start, line_end);
-    let end = (start..=end)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(start);
+    let end = text.floor_char_boundary(span.end.clamp(start, line_end));
     let width = text[start..end]
         .trim_end_matches('\r')
         .chars()

@@ -11,6 +11,7 @@ mod env;
 mod message;
 mod parse;
 mod schema;
+mod text;
 mod vocabulary;
 
 pub use capability::{Capability, Recovery};
@@ -24,6 +25,7 @@ pub use parse::{
     MAX_LINE_BYTES, RequestError, RequestErrorKind, parse_adapter_message, parse_request,
 };
 pub use schema::{adapter_message_schema, request_schema};
+pub use text::head;
 pub use vocabulary::Vocabulary;
 
 /// The protocol version this crate speaks.

@@ -2,8 +2,8 @@
 
 use lockcheck_model::{BrokenReason, Event, EventKind, Fault, History, Observation};
 
-/// Longest payload (request, response, stderr line) shown in one transcript line, in chars.
-const MAX_PAYLOAD_CHARS: usize = 200;
+/// Longest payload (request, response, stderr line) shown in one transcript line, in bytes.
+const MAX_PAYLOAD_BYTES: usize = 200;
 
 /// Renders the events of `history` at the indices `events`, in the given order, one line each:
 /// the time since the iteration started, the participant, then what happened, for example
@@ -113,9 +113,11 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn truncate(text: &str) -> String {
-    match text.char_indices().nth(MAX_PAYLOAD_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
+    let head = lockcheck_protocol::head(text, MAX_PAYLOAD_BYTES);
+    if head.len() < text.len() {
+        format!("{head}…")
+    } else {
+        text.to_owned()
     }
 }
 

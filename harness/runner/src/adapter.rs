@@ -215,11 +215,7 @@ fn read_stderr(who: usize, stderr: impl Read, tx: &Sender<Message>) {
         }
         let mut text = String::from_utf8_lossy(&line).into_owned();
         if text.len() > MAX_STDERR_LINE {
-            let mut cut = MAX_STDERR_LINE;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
+            text.truncate(lockcheck_protocol::head(&text, MAX_STDERR_LINE).len());
             text.push_str(" [...]");
         }
         let message = Message {

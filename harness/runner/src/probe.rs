@@ -91,7 +91,7 @@ pub(crate) fn parse_hello(command: &str, line: &str) -> Result<Hello, ProbeError
     read_hello(line).map_err(|message| ProbeError::BadHello {
         command: command.to_owned(),
         message,
-        line: line.chars().take(200).collect(),
+        line: lockcheck_protocol::head(line, 200).to_owned(),
     })
 }
 

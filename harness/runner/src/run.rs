@@ -7,6 +7,7 @@ use lockcheck_model::{RunResult, Scenario, ScenarioResult, Verdict};
 use lockcheck_protocol::Hello;
 
 use crate::execute::run_iteration;
+use crate::fnv::Fnv;
 use crate::probe::probe;
 use crate::spec::{AdapterSpec, RunOptions};
 
@@ -111,8 +112,11 @@ pub fn run_scenario(
         );
         iterations += 1;
         verdict = lockcheck_model::check(scenario, &history);
-        if verdict != Verdict::Pass {
+        let failed = verdict != Verdict::Pass;
+        if failed || opts.keep_history {
             kept = Some(history);
+        }
+        if failed {
             break;
         }
     }
@@ -140,17 +144,15 @@ fn not_run(scenario: &Scenario, opts: &RunOptions, verdict: Verdict) -> Scenario
 }
 
 fn replay(opts: &RunOptions, scenario: &Scenario) -> String {
-    format!(
-        "{} --scenario {} --seed {}",
-        opts.replay_base, scenario.id, opts.seed
-    )
+    opts.replay
+        .as_ref()
+        .map(|replay| replay.command(&scenario.id, opts.seed))
+        .unwrap_or_default()
 }
 
 /// A per-scenario seed, so that replaying one scenario alone reproduces its random choices.
 fn scenario_seed(seed: u64, id: &str) -> u64 {
-    // FNV-1a over the id, mixed with the run seed.
-    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    hash ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    let mut hash = Fnv::new();
+    hash.write(id.as_bytes());
+    hash.finish() ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use lockcheck_model::{Manifest, Placeholders};
 
+use crate::fnv::Fnv;
 use crate::spec::AdapterSpec;
 use crate::sys;
 
@@ -457,7 +458,7 @@ fn setup_key(
     for dir in dirs {
         hash_tree(&mut hash, &dir, 0);
     }
-    format!("{:016x}", hash.0)
+    format!("{:016x}", hash.finish())
 }
 
 fn hash_tree(hash: &mut Fnv, dir: &Path, depth: u32) {
@@ -478,21 +479,6 @@ fn hash_tree(hash: &mut Fnv, dir: &Path, depth: u32) {
             hash_tree(hash, &path, depth + 1);
         } else if let Ok(bytes) = fs::read(&path) {
             hash.write(&bytes);
-        }
-    }
-}
-
-/// FNV-1a, 64 bits: stable across runs and toolchains, which std's hasher does not promise.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
 }

@@ -1,7 +1,9 @@
 //! What a run is given: how to start the implementation under test, and the run's knobs.
 //! A leaf: every other module may use it, and it uses none of them.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How to start one participant of the implementation under test.
@@ -27,8 +29,11 @@ pub struct RunOptions {
     pub hello_timeout: Duration,
     /// Where lock directories are created (the system temp dir when `None`).
     pub temp_root: Option<PathBuf>,
-    /// The command that reruns this run, without `--scenario` and `--seed`, for replay lines.
-    pub replay_base: String,
+    /// Writes each result's replay line; without it results have none.
+    pub replay: Option<ReplayCommand>,
+    /// Keep the last iteration's history when every iteration passes too (a run that does
+    /// not pass always keeps the history of the iteration that did not).
+    pub keep_history: bool,
 }
 
 impl Default for RunOptions {
@@ -38,7 +43,33 @@ impl Default for RunOptions {
             request_timeout: Duration::from_secs(10),
             hello_timeout: Duration::from_secs(10),
             temp_root: None,
-            replay_base: "lockcheck run".to_owned(),
+            replay: None,
+            keep_history: false,
         }
+    }
+}
+
+/// The command that reruns one scenario of a run, from the scenario's id and the run's seed.
+/// The caller's syntax: the runner writes no command line itself.
+#[derive(Clone)]
+pub struct ReplayCommand(Arc<ReplayFn>);
+
+type ReplayFn = dyn Fn(&str, u64) -> String + Send + Sync;
+
+impl ReplayCommand {
+    /// A replay line written by `command(scenario_id, seed)`.
+    pub fn new(command: impl Fn(&str, u64) -> String + Send + Sync + 'static) -> ReplayCommand {
+        ReplayCommand(Arc::new(command))
+    }
+
+    /// The command for `scenario` in a run with `seed`.
+    pub fn command(&self, scenario: &str, seed: u64) -> String {
+        (self.0)(scenario, seed)
+    }
+}
+
+impl fmt::Debug for ReplayCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReplayCommand(..)")
     }
 }

@@ -11,6 +11,7 @@ use std::{env, fs};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use lockcheck::{Project, TargetDir};
 use lockcheck_model::bench::{
     BENCH_REPORT_VERSION, BenchCell, BenchReport, BenchRow, Driver, Metrics, PlanSummary, metrics,
     summarize,
@@ -20,7 +21,7 @@ use lockcheck_runner::{AdapterSpec, BenchPlan};
 
 use crate::cli::BenchArgs;
 use crate::cmd::adapter::FLOOR_NAME;
-use crate::cmd::{matrix, run};
+use crate::cmd::run;
 use crate::exit::Exit;
 
 /// Round trips measured for an adapter the runner drives.
@@ -77,8 +78,8 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<Exit> {
     let mut manifests = args.manifests.clone();
     if args.all {
         let cwd = env::current_dir().context("cannot read the working directory")?;
-        let root = matrix::project_root(&cwd)?;
-        manifests.extend(matrix::manifests(&root.join("fixtures/impls"))?);
+        let project = Project::containing(&cwd, TargetDir::CargoEnvOrUnderRoot)?;
+        manifests.extend(project.manifest_paths()?);
     }
     for path in &manifests {
         let name = path
@@ -326,14 +327,10 @@ fn write_report(dir: &Path, report: &BenchReport) -> anyhow::Result<()> {
 /// Where baselines are kept: `{target}/lockcheck-bench/baselines/`, the target directory being
 /// `CARGO_TARGET_DIR` or `target/` of the project the working directory is in.
 fn baselines_dir() -> anyhow::Result<PathBuf> {
-    let target = match env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let cwd = env::current_dir().context("cannot read the working directory")?;
-            matrix::project_root(&cwd).unwrap_or(cwd).join("target")
-        }
-    };
-    Ok(target.join("lockcheck-bench").join("baselines"))
+    let cwd = env::current_dir().context("cannot read the working directory")?;
+    let target = TargetDir::CargoEnvOrUnderRoot;
+    let project = Project::find(&cwd, target.clone()).unwrap_or_else(|| Project::at(cwd, target));
+    Ok(project.target.join("lockcheck-bench").join("baselines"))
 }
 
 fn baseline_path(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {

@@ -5,14 +5,14 @@
 //! This module runs and writes; `lockcheck_report::matrix_markdown` and friends format.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 use std::{env, fs};
 
 use anyhow::Context;
-use lockcheck_model::{Expectations, Placeholders, RunResult, Scenario};
+use lockcheck::{Project, Replay, TargetDir, reflock_spec};
+use lockcheck_model::{Expectations, RunResult, Scenario};
 use lockcheck_report::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
-use lockcheck_runner::{AdapterSpec, PrepareEnv, Prepared, RunOptions};
+use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
 
 use crate::catalogue;
 use crate::cli::MatrixArgs;
@@ -21,24 +21,14 @@ use crate::exit::Exit;
 pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
     let cwd = env::current_dir().context("cannot read the working directory")?;
-    let root = project_root(&cwd)?;
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let project = Project::containing(&cwd, TargetDir::CargoEnvOrUnderRoot)?;
+    let root = &project.root;
     let exe = env::current_exe().context("cannot find the lockcheck binary")?;
-    let vars = Placeholders {
-        lockcheck: exe.display().to_string(),
-        root: root.display().to_string(),
-        target: target.display().to_string(),
-    };
-    let prepare_env = PrepareEnv::under_target(&target);
+    let vars = project.placeholders(&exe);
+    let prepare_env = project.prepare_env();
 
     let mut rows = Vec::new();
-    let reflock = AdapterSpec {
-        name: "reflock".to_owned(),
-        command: vec![exe.display().to_string(), "adapter".to_owned()],
-        env: Vec::new(),
-    };
+    let reflock = reflock_spec(&exe);
     rows.push(run_row(
         "reflock",
         None,
@@ -50,19 +40,10 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
         args.seed,
     ));
 
-    for path in manifests(&root.join("fixtures/impls"))? {
-        let rel = path
-            .strip_prefix(&root)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let text = fs::read_to_string(&path).with_context(|| format!("cannot read {rel}"))?;
-        let manifest =
-            lockcheck_model::parse_manifest(&rel, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let expectations = match &manifest.expectations {
-            Some(file) => read_expectations(&root, file)?,
-            None => Expectations::default(),
-        };
+    for path in project.manifest_paths()? {
+        let rel = project.relative(&path);
+        let manifest = project.manifest(&path)?;
+        let expectations = project.expectations(&manifest)?;
         progress(&format!("preparing {}", manifest.name));
         let started = Instant::now();
         let prepared = lockcheck_runner::prepare(&manifest, &vars, &prepare_env);
@@ -162,11 +143,10 @@ fn run_row(
     expectations: &Expectations,
     seed: u64,
 ) -> Row {
-    let replay_base = match &manifest {
-        Some(rel) => format!("lockcheck run --impl {rel}"),
-        None => "lockcheck run".to_owned(),
+    let replay = match &manifest {
+        Some(rel) => Replay::manifest(rel.as_str()),
+        None => Replay::builtin(),
     };
-    let replay = |id: &str| format!("{replay_base} --scenario {id} --seed {seed}");
     let spec = match spec {
         Ok(spec) => spec,
         Err((setup, note)) => {
@@ -183,7 +163,7 @@ fn run_row(
                     verdict,
                     evidence: Some(first_line(&note).to_owned()),
                     link: None,
-                    replay: replay(&s.id),
+                    replay: replay.command(&s.id, seed),
                     checks: Vec::new(),
                 })
                 .collect();
@@ -202,7 +182,7 @@ fn run_row(
     };
     let opts = RunOptions {
         seed,
-        replay_base: replay_base.clone(),
+        replay: Some(replay.for_runner()),
         ..RunOptions::default()
     };
     let total = scenarios.len();
@@ -242,42 +222,6 @@ fn implementation(result: &RunResult) -> Option<String> {
 /// A note's first line, for the one-line summary and unavailable cells.
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
-}
-
-fn read_expectations(root: &Path, file: &str) -> anyhow::Result<Expectations> {
-    let path = root.join(file);
-    match fs::read_to_string(&path) {
-        Ok(text) => {
-            lockcheck_model::parse_expectations(file, &text).map_err(|e| anyhow::anyhow!("{e}"))
-        }
-        // A new implementation's file is created by `--write-expectations`.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Expectations::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-/// Every `*.toml` in `dir`, sorted.
-pub(crate) fn manifests(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
-/// The nearest ancestor of `cwd` (the working directory) that has `fixtures/impls/`.
-pub(crate) fn project_root(cwd: &Path) -> anyhow::Result<PathBuf> {
-    cwd.ancestors()
-        .find(|d| d.join("fixtures/impls").is_dir())
-        .map(Path::to_owned)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "no fixtures/impls/ in {} or above it\n  help: run `lockcheck matrix` inside the lockcheck repository",
-                cwd.display()
-            )
-        })
 }
 
 /// One progress line on stderr (the matrix itself goes to files).

@@ -1,14 +1,16 @@
 //! `lockcheck run`: run the catalogue against one implementation and report.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use lockcheck::project::read_manifest;
+use lockcheck::{Project, Replay, TargetDir, reflock_spec};
 use lockcheck_model::{RunResult, Verdict};
 use lockcheck_report::TerminalOptions;
-use lockcheck_runner::{AdapterSpec, PrepareEnv, Prepared, RunEvent, RunOptions};
+use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 
 use crate::catalogue;
 use crate::cli::RunArgs;
@@ -16,17 +18,16 @@ use crate::exit::Exit;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
-    let spec = match &args.manifest {
-        Some(path) => manifest_spec(path)?,
-        None => builtin_spec()?,
+    let (spec, replay) = match &args.manifest {
+        Some(path) => (
+            manifest_spec(path)?,
+            Replay::manifest(path.display().to_string()),
+        ),
+        None => (builtin_spec()?, Replay::builtin()),
     };
-    let mut replay_base = String::from("lockcheck run");
-    if let Some(path) = &args.manifest {
-        replay_base.push_str(&format!(" --impl {}", path.display()));
-    }
     let opts = RunOptions {
         seed: args.seed,
-        replay_base,
+        replay: Some(replay.for_runner()),
         ..RunOptions::default()
     };
 
@@ -59,36 +60,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
 pub(crate) fn builtin_spec() -> anyhow::Result<AdapterSpec> {
     let exe = env::current_exe()
         .context("cannot find the lockcheck binary to start its built-in adapter")?;
-    Ok(AdapterSpec {
-        name: "reflock".to_owned(),
-        command: vec![exe.display().to_string(), "adapter".to_owned()],
-        env: Vec::new(),
-    })
+    Ok(reflock_spec(&exe))
+}
+
+/// This binary, which manifests know as `{lockcheck}`.
+pub(crate) fn lockcheck_exe() -> anyhow::Result<PathBuf> {
+    env::current_exe().context("cannot find the lockcheck binary")
 }
 
 /// Reads a manifest and runs its `setup` (once, cached under `{target}/lockcheck-setup/`).
 /// A missing toolchain or a failed set-up ends the run with a message, before any scenario.
 pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
-    let text = fs::read_to_string(path)
-        .with_context(|| format!("cannot read manifest {}", path.display()))?;
-    let manifest = lockcheck_model::parse_manifest(&path.display().to_string(), &text)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let exe = env::current_exe().context("cannot find the lockcheck binary")?;
+    let manifest = read_manifest(path, &path.display().to_string())?;
     // Placeholders expand to absolute paths: adapters run from the runner's directory.
     let absolute = fs::canonicalize(path)
         .with_context(|| format!("cannot resolve manifest path {}", path.display()))?;
-    let root = project_root(&absolute);
-    let target = root.join("target");
-    let vars = lockcheck_model::Placeholders {
-        lockcheck: exe.display().to_string(),
-        root: root.display().to_string(),
-        target: target.display().to_string(),
-    };
+    let dir = absolute.parent().unwrap_or(Path::new("."));
+    let project = Project::find(dir, TargetDir::UnderRoot)
+        .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::UnderRoot));
     if !manifest.setup.is_empty() && std::io::stderr().is_terminal() {
         // Progress, not output: a first set-up can take a while (venvs, npm, cargo).
         let _ = writeln!(std::io::stderr(), "preparing `{}`...", manifest.name);
     }
-    match lockcheck_runner::prepare(&manifest, &vars, &PrepareEnv::under_target(&target)) {
+    let vars = project.placeholders(&lockcheck_exe()?);
+    match lockcheck_runner::prepare(&manifest, &vars, &project.prepare_env()) {
         Prepared::Ready(spec) => Ok(spec),
         Prepared::Unavailable { reason } => Err(anyhow::anyhow!(
             "cannot test `{}` on this machine: {reason}\n  help: install it, or leave `{}` out \
@@ -98,15 +93,6 @@ pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
         )),
         Prepared::Failed(error) => Err(error.into()),
     }
-}
-
-/// `{root}` in a manifest: the nearest ancestor of the manifest that has a `fixtures/`
-/// directory (manifests live in `fixtures/impls/`), else the manifest's own directory.
-fn project_root(manifest: &Path) -> &Path {
-    let dir = manifest.parent().unwrap_or(Path::new("."));
-    dir.ancestors()
-        .find(|d| d.join("fixtures").is_dir())
-        .unwrap_or(dir)
 }
 
 fn write_report(dir: &Path, result: &RunResult) -> anyhow::Result<()> {

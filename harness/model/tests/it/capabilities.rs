@@ -1,10 +1,10 @@
 //! The capabilities a scenario must declare come from the protocol's rule for each op, so a
 //! scenario that parses and applies never sends a request the adapter is entitled to refuse.
 
-use std::path::Path;
-
 use lockcheck_model::{Scenario, WaitSpec, parse_scenario};
 use lockcheck_protocol::{Capability, Hello, Implementation, Recovery};
+
+use crate::support::catalogue;
 
 /// Every `do` value with the keys it needs, in the order the docs list them.
 const ACTIONS: &[(&str, &str)] = &[
@@ -53,23 +53,6 @@ fn every_action() -> Scenario {
         text.push_str(&format!("\n[[steps]]\ndo = \"{action}\"\n{keys}\n"));
     }
     parse_scenario("every-action.toml", &text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn catalogue() -> Vec<Scenario> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(path).expect("readable scenario");
-            parse_scenario(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{e}"))
-        })
-        .collect()
 }
 
 #[test]

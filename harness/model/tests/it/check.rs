@@ -8,12 +8,7 @@ use lockcheck_protocol::{Capability, Hello, Implementation, Recovery, Wait};
 use rstest::rstest;
 
 use crate::history_dsl::history;
-
-fn catalogue(id: &str) -> Scenario {
-    let path = format!("{}/../../scenarios/{id}.toml", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).expect("scenario file");
-    parse_scenario(&path, &text).unwrap_or_else(|e| panic!("{e}"))
-}
+use crate::support::catalogue_scenario as catalogue;
 
 #[track_caller]
 fn inline(text: &str) -> Scenario {

@@ -9,3 +9,4 @@ mod props;
 mod scenario_errors;
 mod scenario_files;
 mod scenario_parse;
+mod support;

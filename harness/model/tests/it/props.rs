@@ -8,6 +8,8 @@ use lockcheck_model::{
 use lockcheck_protocol::{HolderInfo, Mode, Op, Request, Response, Status, Wait};
 use proptest::prelude::*;
 
+use crate::support::catalogue_scenario;
+
 const MODEL: &str = r#"
 id = "model"
 level = "core"
@@ -337,11 +339,7 @@ const CATALOGUE: [&str; 3] = [MODEL, "race-50", "pause-holder"];
 fn catalogue(which: usize) -> Scenario {
     match CATALOGUE[which] {
         MODEL => model(),
-        id => {
-            let path = format!("{}/../../scenarios/{id}.toml", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(&path).expect("scenario file");
-            parse_scenario(&path, &text).unwrap_or_else(|e| panic!("{e}"))
-        }
+        id => catalogue_scenario(id),
     }
 }
 

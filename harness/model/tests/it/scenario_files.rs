@@ -1,23 +1,12 @@
 //! The scenario catalogue in `scenarios/`: every file parses, and its id is its file name.
 
-use std::path::Path;
-
 use lockcheck_model::parse_scenario;
 
-fn catalogue() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-}
+use crate::support::catalogue_files;
 
 #[test]
 fn every_scenario_file_parses_and_is_named_after_its_id() {
-    let files = catalogue();
+    let files = catalogue_files();
     let mut problems = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("readable scenario");
@@ -37,7 +26,7 @@ fn every_scenario_file_parses_and_is_named_after_its_id() {
 
 #[test]
 fn catalogue_has_every_scenario_of_the_design() {
-    let ids: Vec<String> = catalogue()
+    let ids: Vec<String> = catalogue_files()
         .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
@@ -76,7 +65,7 @@ fn catalogue_has_every_scenario_of_the_design() {
 #[test]
 fn every_level_has_scenarios() {
     let mut levels = Vec::new();
-    for path in catalogue() {
+    for path in catalogue_files() {
         let text = std::fs::read_to_string(&path).expect("readable scenario");
         let scenario = parse_scenario("s.toml", &text).unwrap_or_else(|e| panic!("{e}"));
         if !levels.contains(&scenario.level) {

@@ -5,4 +5,5 @@ mod examples;
 mod parse;
 mod prop;
 mod schema;
+mod text;
 mod wire;

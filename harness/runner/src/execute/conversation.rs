@@ -366,9 +366,9 @@ fn quote(line: &str) -> String {
     if line.len() <= QUOTE {
         return line.to_owned();
     }
-    let mut cut = QUOTE;
-    while !line.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}[... {} bytes]", &line[..cut], line.len())
+    format!(
+        "{}[... {} bytes]",
+        lockcheck_protocol::head(line, QUOTE),
+        line.len()
+    )
 }

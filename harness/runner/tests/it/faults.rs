@@ -10,7 +10,7 @@ use lockcheck_protocol::Hello;
 use lockcheck_protocol::Op;
 use lockcheck_runner::{AdapterSpec, RunOptions};
 
-use crate::support::{scenario, sh};
+use crate::support::{parse_hello, responder, scenario, sh};
 
 /// A hello declaring everything the scenarios below use.
 const HELLO: &str = r#"{"type":"hello","protocol":1,"implementation":{"name":"sh","version":"0","language":"sh"},"capabilities":["exclusive","try","spawn_child"],"recovery":{"kind":"kernel"}}"#;
@@ -23,16 +23,16 @@ fn adapter(ops: &[(&str, &str)]) -> AdapterSpec {
     for (op, snippet) in ops {
         cases.push_str(&format!("    {op}) {snippet} ;;\n"));
     }
-    sh(&format!(
-        r#"answer() {{ printf '{{"type":"response","id":%s,"status":"%s"%s}}\n' "$id" "$1" "$2"; }}
-echo '{HELLO}'
-while IFS= read -r line; do
-  id=$(printf '%s' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
-  op=$(printf '%s' "$line" | sed 's/.*"op":"\([a-z_]*\)".*/\1/')
+    let respond = format!(
+        r#"op=$(printf '%s' "$line" | sed 's/.*"op":"\([a-z_]*\)".*/\1/')
   case "$op" in
 {cases}    *) answer ok ;;
-  esac
-done"#
+  esac"#
+    );
+    sh(&format!(
+        r#"answer() {{ printf '{{"type":"response","id":%s,"status":"%s"%s}}\n' "$id" "$1" "$2"; }}
+{}"#,
+        responder(HELLO, &respond)
     ))
 }
 
@@ -43,36 +43,38 @@ fn run(spec: &AdapterSpec, toml: &str) -> ScenarioResult {
 /// [`run`], as if the adapter's hello said `timed_start` (the shell adapters ignore
 /// `after_us`; what the runner sends is what is looked at).
 fn run_with(spec: &AdapterSpec, toml: &str, timed_start: bool) -> ScenarioResult {
-    let hello = match serde_json::from_str(HELLO).expect("HELLO is valid") {
-        lockcheck_protocol::AdapterMessage::Hello(hello) => hello,
-        other => panic!("not a hello: {other:?}"),
-    };
+    run_keeping(spec, toml, timed_start, false)
+}
+
+fn run_keeping(
+    spec: &AdapterSpec,
+    toml: &str,
+    timed_start: bool,
+    keep_history: bool,
+) -> ScenarioResult {
     let hello = Hello {
         timed_start,
-        ..hello
+        ..parse_hello(HELLO)
     };
     let opts = RunOptions {
         request_timeout: Duration::from_secs(5),
         hello_timeout: Duration::from_secs(5),
+        keep_history,
         ..RunOptions::default()
     };
     lockcheck_runner::run_scenario(spec, &scenario(toml), &hello, &opts)
 }
 
-/// Runs a scenario whose history is kept whatever the verdict: its last step fails on
-/// purpose (a `holder_is`-free `release` expecting `busy`).
+/// Runs a scenario and keeps its history whatever the verdict.
 fn history_of(spec: &AdapterSpec, toml: &str) -> (Verdict, History) {
     history_of_with(spec, toml, false)
 }
 
 fn history_of_with(spec: &AdapterSpec, toml: &str, timed_start: bool) -> (Verdict, History) {
-    let result = run_with(spec, &format!("{toml}{FORCE_FAIL}"), timed_start);
-    let history = result.history.expect("failing runs keep their history");
+    let result = run_keeping(spec, toml, timed_start, true);
+    let history = result.history.expect("the history is kept");
     (result.verdict, history)
 }
-
-/// Appended to a scenario so that it fails, which keeps the history for inspection.
-const FORCE_FAIL: &str = "\n[[steps]]\nwho = \"a\"\ndo = \"release\"\nexpect = \"busy\"\n";
 
 fn header(extra: &str, participants: &str) -> String {
     format!(

@@ -3,18 +3,12 @@
 
 use lockcheck_model::BrokenReason;
 
-use crate::support::{HELLO, TWO_PARTY, broken_reason, run, sh};
+use crate::support::{self, HELLO, TWO_PARTY, broken_reason, run, sh};
 
 /// A shell adapter that says hello, then answers each request through `respond`, a shell
 /// snippet that sees the request id in `$id`.
 fn responder(respond: &str) -> String {
-    format!(
-        r#"echo '{HELLO}'
-while IFS= read -r line; do
-  id=$(printf '%s' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
-  {respond}
-done"#
-    )
+    support::responder(HELLO, respond)
 }
 
 #[track_caller]

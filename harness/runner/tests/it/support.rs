@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use lockcheck_model::{BrokenReason, EventKind, Scenario, ScenarioResult, Verdict};
+use lockcheck_protocol::{AdapterMessage, Hello};
 use lockcheck_runner::{AdapterSpec, RunOptions};
 
 /// A hello line for shell adapters.
@@ -41,6 +42,26 @@ do = "acquire"
 expect = "ok"
 "#;
 
+/// A shell adapter's script: says `hello`, then runs `respond`, a shell snippet that sees the
+/// request in `$line` and its id in `$id`, for each request.
+pub fn responder(hello: &str, respond: &str) -> String {
+    format!(
+        r#"echo '{hello}'
+while IFS= read -r line; do
+  id=$(printf '%s' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
+  {respond}
+done"#
+    )
+}
+
+/// A hello line, parsed.
+pub fn parse_hello(line: &str) -> Hello {
+    match serde_json::from_str(line).expect("a valid hello line") {
+        AdapterMessage::Hello(hello) => hello,
+        other => panic!("not a hello: {other:?}"),
+    }
+}
+
 pub fn scenario(toml: &str) -> Scenario {
     lockcheck_model::parse_scenario("test.toml", toml)
         .unwrap_or_else(|e| panic!("bad test scenario:\n{e}"))
@@ -67,11 +88,7 @@ pub fn quick() -> RunOptions {
 /// Runs one scenario against the adapter without probing it first, so that what the adapter
 /// does inside an iteration (including its hello) is what gets judged.
 pub fn run(spec: &AdapterSpec, toml: &str) -> ScenarioResult {
-    let hello = match serde_json::from_str(HELLO).expect("HELLO is valid") {
-        lockcheck_protocol::AdapterMessage::Hello(hello) => hello,
-        other => panic!("not a hello: {other:?}"),
-    };
-    lockcheck_runner::run_scenario(spec, &scenario(toml), &hello, &quick())
+    lockcheck_runner::run_scenario(spec, &scenario(toml), &parse_hello(HELLO), &quick())
 }
 
 /// The broken reason a result carries; panics with the verdict otherwise.

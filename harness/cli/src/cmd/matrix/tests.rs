@@ -1,12 +1,12 @@
 //! The matrix command: the error outside a repository. The formatting is tested in
 //! `lockcheck-report`.
 
-use super::project_root;
+use lockcheck::{Project, TargetDir};
 
 #[test]
 fn outside_a_repository_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let err = project_root(dir.path()).unwrap_err();
+    let err = Project::containing(dir.path(), TargetDir::UnderRoot).unwrap_err();
     insta::assert_snapshot!(
         "matrix_outside_repository",
         err.to_string()

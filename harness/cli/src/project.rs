@@ -1,0 +1,170 @@
+//! The project a run reads: its root (where `scenarios/` and `fixtures/impls/` are), the cargo
+//! target directory (`{target}`), the manifests' placeholders, the built-in reflock adapter,
+//! and loading scenarios, manifests and expectations from disk. Shared by `lockcheck run`,
+//! `lockcheck matrix`, the conformance gate and the mutant zoo.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use lockcheck_model::{Expectations, Manifest, Placeholders, Scenario};
+use lockcheck_runner::{AdapterSpec, PrepareEnv};
+
+/// Where `{target}` points, chosen by each caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetDir {
+    /// `{root}/target`.
+    UnderRoot,
+    /// `$CARGO_TARGET_DIR` when it is set, else `{root}/target`.
+    CargoEnvOrUnderRoot,
+    /// This directory.
+    At(PathBuf),
+}
+
+/// A lockcheck project: the repository, or any directory laid out like it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// `{root}`.
+    pub root: PathBuf,
+    /// `{target}`.
+    pub target: PathBuf,
+}
+
+impl Project {
+    /// The project rooted at `root`.
+    pub fn at(root: PathBuf, target: TargetDir) -> Project {
+        let target = match target {
+            TargetDir::UnderRoot => root.join("target"),
+            TargetDir::CargoEnvOrUnderRoot => std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("target")),
+            TargetDir::At(dir) => dir,
+        };
+        Project { root, target }
+    }
+
+    /// The project whose root is the nearest ancestor of `start` (itself included) that has
+    /// `fixtures/impls/`.
+    pub fn find(start: &Path, target: TargetDir) -> Option<Project> {
+        start
+            .ancestors()
+            .find(|d| d.join("fixtures/impls").is_dir())
+            .map(|root| Project::at(root.to_owned(), target))
+    }
+
+    /// [`Project::find`] from `dir`, the working directory of a command that needs the
+    /// project, or an error that says so.
+    pub fn containing(dir: &Path, target: TargetDir) -> anyhow::Result<Project> {
+        Project::find(dir, target).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no fixtures/impls/ in {} or above it\n  help: run `lockcheck matrix` inside the lockcheck repository",
+                dir.display()
+            )
+        })
+    }
+
+    /// The placeholders a manifest's commands expand with.
+    pub fn placeholders(&self, lockcheck: &Path) -> Placeholders {
+        Placeholders {
+            lockcheck: lockcheck.display().to_string(),
+            root: self.root.display().to_string(),
+            target: self.target.display().to_string(),
+        }
+    }
+
+    /// Where manifests' set-up state is kept: under `{target}`.
+    pub fn prepare_env(&self) -> PrepareEnv {
+        PrepareEnv::under_target(&self.target)
+    }
+
+    /// `path` for messages and replay lines: relative to the root when it is inside it.
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    /// Every `*.toml` in `fixtures/impls/`, sorted.
+    pub fn manifest_paths(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let dir = self.root.join("fixtures/impls");
+        toml_files(&dir).with_context(|| format!("cannot read {}", dir.display()))
+    }
+
+    /// The manifest at `path`, named relative to the root in messages.
+    pub fn manifest(&self, path: &Path) -> anyhow::Result<Manifest> {
+        read_manifest(path, &self.relative(path))
+    }
+
+    /// The expectations file `manifest` names, read from the root; none when it names none
+    /// or the file does not exist yet.
+    pub fn expectations(&self, manifest: &Manifest) -> anyhow::Result<Expectations> {
+        let Some(file) = &manifest.expectations else {
+            return Ok(Expectations::default());
+        };
+        let path = self.root.join(file);
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                lockcheck_model::parse_expectations(file, &text).map_err(|e| anyhow::anyhow!("{e}"))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Expectations::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// The catalogue in `scenarios/`, named relative to the root in messages.
+    pub fn scenarios(&self) -> anyhow::Result<Vec<Scenario>> {
+        read_scenarios(&self.root.join("scenarios"), |path| self.relative(path))
+    }
+}
+
+/// The built-in implementation: the lockcheck binary's own `adapter` subcommand (reflock).
+pub fn reflock_spec(lockcheck: &Path) -> AdapterSpec {
+    AdapterSpec {
+        name: "reflock".to_owned(),
+        command: vec![lockcheck.display().to_string(), "adapter".to_owned()],
+        env: Vec::new(),
+    }
+}
+
+/// The manifest at `path`, named `name` in messages.
+pub fn read_manifest(path: &Path, name: &str) -> anyhow::Result<Manifest> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read manifest {name}"))?;
+    lockcheck_model::parse_manifest(name, &text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Every `*.toml` scenario in `dir` (not its subdirectories), sorted by level then id.
+pub fn load_scenarios(dir: &Path) -> anyhow::Result<Vec<Scenario>> {
+    read_scenarios(dir, |path| path.display().to_string())
+}
+
+/// Parses scenario text; the model's message already names file:line:col and shows the line.
+pub fn parse_scenario(name: &str, text: &str) -> anyhow::Result<Scenario> {
+    lockcheck_model::parse_scenario(name, text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Every `*.toml` file in `dir` (not its subdirectories), sorted.
+pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") && !path.is_dir() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+fn read_scenarios(dir: &Path, name: impl Fn(&Path) -> String) -> anyhow::Result<Vec<Scenario>> {
+    let paths = toml_files(dir)
+        .with_context(|| format!("cannot read scenario directory {}", dir.display()))?;
+    let mut scenarios = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        scenarios.push(parse_scenario(&name(&path), &text)?);
+    }
+    scenarios.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
+    Ok(scenarios)
+}
