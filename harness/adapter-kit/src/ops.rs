@@ -7,34 +7,20 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use lockcheck_protocol::Mode;
+use lockcheck_protocol::{IDLE_COMMAND, Mode};
 
 use crate::{Lock, Outcome, Wait};
 
 /// `spawn_child`: a long-lived child started with std's defaults, as an application would
 /// start one (std opens descriptors close-on-exec, so nothing else is done about them).
 pub(crate) fn spawn_child() -> io::Result<Child> {
-    long_lived()
+    let (program, args) = IDLE_COMMAND.split_first().expect("a program");
+    Command::new(program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-}
-
-/// About ten minutes of doing nothing.
-#[cfg(not(windows))]
-fn long_lived() -> Command {
-    let mut cmd = Command::new("sleep");
-    cmd.arg("600");
-    cmd
-}
-
-/// About ten minutes of doing nothing (Windows has no `sleep` command).
-#[cfg(windows)]
-fn long_lived() -> Command {
-    let mut cmd = Command::new("cmd");
-    cmd.args(["/C", "ping -n 600 127.0.0.1 >NUL"]);
-    cmd
 }
 
 /// `touch_fd`: opens the lock path through another descriptor and closes it again, as a user

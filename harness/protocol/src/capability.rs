@@ -65,3 +65,12 @@ pub enum Recovery {
     /// A crashed holder's lock is never recovered without human help.
     None,
 }
+
+/// The command line of a process that does nothing for about ten minutes: the child
+/// `spawn_child` starts, and the runner's bystander processes. `sleep 600`; Windows has no
+/// `sleep`, so there it is `ping` ten minutes long.
+pub const IDLE_COMMAND: &[&str] = if cfg!(windows) {
+    &["cmd", "/C", "ping -n 600 127.0.0.1 >NUL"]
+} else {
+    &["sleep", "600"]
+};

@@ -14,7 +14,7 @@ mod schema;
 mod text;
 mod vocabulary;
 
-pub use capability::{Capability, Recovery};
+pub use capability::{Capability, IDLE_COMMAND, Recovery};
 pub use clock::monotonic_ns;
 pub use env::{ENV_LOCK_PATH, ENV_PARTICIPANT, ENV_PROTOCOL, ENV_SEED};
 pub use message::{

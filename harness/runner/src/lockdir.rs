@@ -4,10 +4,11 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use lockcheck_model::PlantKind;
+use lockcheck_protocol::IDLE_COMMAND;
 use tempfile::TempDir;
 
 use crate::sys;
@@ -109,7 +110,9 @@ impl LockDir {
         if let Some(child) = &self.bystander {
             return Ok(child.id());
         }
-        let mut cmd = sys::idle_command();
+        let (program, args) = IDLE_COMMAND.split_first().expect("a program");
+        let mut cmd = Command::new(program);
+        cmd.args(args);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());

@@ -434,13 +434,6 @@ pub(crate) fn file_system_type(path: &std::path::Path) -> Option<String> {
     }
 }
 
-/// A long-lived process that does nothing: `sleep 600`.
-pub(crate) fn idle_command() -> Command {
-    let mut cmd = Command::new("sleep");
-    cmd.arg("600");
-    cmd
-}
-
 /// Lets other users through the runner's private temp directory `tmp` into `dir`.
 pub(crate) fn open_to_others(tmp: &Path, dir: &Path) -> io::Result<()> {
     fs::set_permissions(tmp, fs::Permissions::from_mode(0o711))?;

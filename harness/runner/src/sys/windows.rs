@@ -349,13 +349,6 @@ pub(crate) fn file_system_type(_path: &std::path::Path) -> Option<String> {
     None
 }
 
-/// A long-lived process that does nothing: `ping` for ten minutes.
-pub(crate) fn idle_command() -> Command {
-    let mut cmd = Command::new("cmd");
-    cmd.args(["/C", "ping -n 600 127.0.0.1 >NUL"]);
-    cmd
-}
-
 /// The runner's temp directory is not private to it on Windows: nothing to open.
 pub(crate) fn open_to_others(_tmp: &Path, _dir: &Path) -> io::Result<()> {
     Ok(())
