@@ -37,12 +37,43 @@ pub struct BenchPlan {
     pub temp_root: Option<std::path::PathBuf>,
 }
 
-/// Who runs the loop for `hello`'s adapter: the adapter itself when it declares `bench`.
-pub fn driver(hello: &Hello) -> Driver {
-    if hello.supports(Capability::Bench) {
-        Driver::Adapter
+/// The acquisition the benchmark measures, when the runner drives it.
+const DRIVEN_ACQUIRE: Op = Op::Acquire {
+    mode: Mode::Exclusive,
+    wait: Wait::Block,
+    timeout_ms: None,
+};
+
+/// Who runs the loop for `hello`'s adapter: the adapter itself when it declares `bench`, the
+/// runner otherwise. An error when the adapter cannot make the blocking exclusive
+/// acquisitions the benchmark measures, so that it is never sent an op it did not declare.
+pub fn driver(hello: &Hello) -> Result<Driver, BenchError> {
+    let (driver, op) = if hello.supports(Capability::Bench) {
+        (
+            Driver::Adapter,
+            Op::Bench {
+                hold_us: 0,
+                duration_ms: 0,
+                max_acquisitions: 0,
+                samples: String::new(),
+            },
+        )
     } else {
-        Driver::Runner
+        (Driver::Runner, DRIVEN_ACQUIRE)
+    };
+    let missing: Vec<_> = op
+        .capabilities()
+        .into_iter()
+        .filter(|&c| !hello.supports(c))
+        .map(|c| format!("`{c}`"))
+        .collect();
+    if missing.is_empty() {
+        Ok(driver)
+    } else {
+        Err(BenchError(format!(
+            "the benchmark makes blocking exclusive acquisitions, and the adapter does not declare {}",
+            missing.join(" or ")
+        )))
     }
 }
 
@@ -60,7 +91,7 @@ pub fn measure(
     let dir = LockDir::new(plan.temp_root.as_deref(), "bench")
         .map_err(|e| BenchError(format!("cannot create a temporary lock directory: {e}")))?;
     let mut contenders = start(spec, &dir, plan)?;
-    let result = match driver(hello) {
+    let result = match driver(hello)? {
         Driver::Adapter => in_adapter(&mut contenders, &dir, plan),
         Driver::Runner => by_runner(&mut contenders, plan),
     };
@@ -358,12 +389,7 @@ fn by_runner(contenders: &mut [Running], plan: &BenchPlan) -> Result<Vec<Contend
                     let mut now = monotonic_ns();
                     while now < end && (samples.len() as u64) < plan.max_acquisitions {
                         let requested = now;
-                        let acquire = Op::Acquire {
-                            mode: Mode::Exclusive,
-                            wait: Wait::Block,
-                            timeout_ms: None,
-                        };
-                        let answer = contender.ask(acquire, budget)?;
+                        let answer = contender.ask(DRIVEN_ACQUIRE, budget)?;
                         let acquired = monotonic_ns();
                         expect_ok(contender, "acquire", &answer)?;
                         if !plan.hold.is_zero() {

@@ -192,14 +192,18 @@ fn measure_all(candidates: &[Candidate], settings: &Settings) -> BenchReport {
             let spec = match &c.spec {
                 Ok(spec) => match lockcheck_runner::probe(spec, &probe_opts) {
                     Ok(hello) => {
-                        let driver = lockcheck_runner::driver(&hello);
                         row.implementation = Some(hello.implementation.clone());
-                        row.driver = Some(driver);
-                        if driver == Driver::Runner {
-                            match lockcheck_runner::round_trip(spec, &base, ROUND_TRIPS) {
-                                Ok(trip) => row.round_trip_ns = Some(trip),
-                                Err(e) => row.unavailable = Some(e.to_string()),
+                        match lockcheck_runner::driver(&hello) {
+                            Ok(driver) => {
+                                row.driver = Some(driver);
+                                if driver == Driver::Runner {
+                                    match lockcheck_runner::round_trip(spec, &base, ROUND_TRIPS) {
+                                        Ok(trip) => row.round_trip_ns = Some(trip),
+                                        Err(e) => row.unavailable = Some(e.to_string()),
+                                    }
+                                }
                             }
+                            Err(e) => row.unavailable = Some(e.to_string()),
                         }
                         row.unavailable.is_none().then(|| (spec.clone(), hello))
                     }

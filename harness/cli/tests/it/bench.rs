@@ -309,3 +309,31 @@ fn a_saved_baseline_is_compared_with() {
     let stdout = String::from_utf8_lossy(&compared.stdout);
     assert!(stdout.contains("against baseline `before`"), "{stdout}");
 }
+
+/// An adapter that can only try is not measured, and says why: the benchmark never sends it
+/// an op it did not declare (this one answers any acquire with an error, which would make the
+/// cell broken).
+#[test]
+fn an_adapter_without_blocking_acquires_is_not_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import json, sys
+print(json.dumps({"type": "hello", "protocol": 1,
+    "implementation": {"name": "try-only", "version": "0", "language": "python"},
+    "capabilities": ["exclusive", "try"], "recovery": {"kind": "kernel"}}), flush=True)
+for line in sys.stdin:
+    request = json.loads(line)
+    status = "error" if request["op"] == "acquire" else "ok"
+    print(json.dumps({"type": "response", "id": request["id"], "status": status}), flush=True)
+"#;
+    write(dir.path(), "try_only.py", script);
+    let manifest = write(
+        dir.path(),
+        "try-only.toml",
+        "name = \"try-only\"\ncommand = [\"python3\", \"{root}/try_only.py\"]\n",
+    );
+    let (code, stdout) = bench_once(&manifest, "1,2");
+    assert_eq!(code, Some(0), "{stdout}");
+    let why: Vec<&str> = stdout.lines().filter(|l| l.contains("try-only")).collect();
+    assert_redacted_snapshot!("not_measured", why.join("\n"));
+}
