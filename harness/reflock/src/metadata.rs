@@ -271,14 +271,7 @@ fn time(s: &str) -> Result<SystemTime, DecodeError> {
 }
 
 fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    &s[..s.floor_char_boundary(max)]
 }
 
 fn escape_into(out: &mut String, s: &str) {
