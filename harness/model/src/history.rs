@@ -165,6 +165,20 @@ pub enum Observation {
         /// The processes, by pid; empty when none had it open any more.
         processes: Vec<OpenProcess>,
     },
+    /// How the runner made sure a participant's background wait had begun before the next
+    /// step: the kernel listed it as a blocked waiter on the lock file (`/proc/locks`, Linux),
+    /// or, where nothing lists it (a lock that polls, or another platform), a fixed delay
+    /// passed.
+    Waiting {
+        /// The participant whose acquire waits.
+        participant: String,
+        /// The pid `/proc/locks` listed as blocked on the lock file; `None` when none was
+        /// listed and the runner waited the fixed delay instead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blocked_pid: Option<u32>,
+        /// How long the runner looked, in milliseconds.
+        waited_ms: u64,
+    },
 }
 
 /// A process that had the lock file open.

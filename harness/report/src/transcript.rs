@@ -178,6 +178,18 @@ fn observation_text(observation: &Observation) -> String {
                 .collect();
             format!("lock file open in {}", list.join(", "))
         }
+        Observation::Waiting {
+            participant,
+            blocked_pid: Some(pid),
+            ..
+        } => format!("{participant} waits: pid {pid} is blocked on the lock file"),
+        Observation::Waiting {
+            participant,
+            blocked_pid: None,
+            waited_ms,
+        } => format!(
+            "{participant} presumed waiting after {waited_ms} ms (no blocked waiter listed)"
+        ),
     }
 }
 

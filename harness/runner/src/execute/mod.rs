@@ -5,7 +5,7 @@
 //! This module holds the iteration and its step dispatcher; `conversation` talks to one
 //! participant (requests, answers, signals, exits), `schedules` runs the steps that pace
 //! several participants against each other (race, crash-acquire, churn), and `timing` has
-//! the waits they share.
+//! the waits they share, and makes sure a background acquire waits before the next step.
 
 mod conversation;
 mod schedules;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use lockcheck_model::{
     Action, BrokenReason, Event, EventKind, Fault, History, Observation, Scenario, Step,
 };
-use lockcheck_protocol::{Hello, Op, Recovery, Response, Status};
+use lockcheck_protocol::{Hello, Op, Recovery, Response, Status, Wait};
 
 use crate::adapter::{Adapter, Launch, Message};
 use crate::confine::Confine;
@@ -304,6 +304,9 @@ impl Iteration<'_> {
                 if *background {
                     for (&who, &id) in members.iter().zip(&ids) {
                         self.parts[who].background.push_back(id);
+                    }
+                    if wait != Wait::Try {
+                        self.until_waiting(index, &members, &ids)?;
                     }
                 } else {
                     let deadline = Instant::now() + wait_limit(wait, timeout_ms, timeout);

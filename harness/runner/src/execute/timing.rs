@@ -1,8 +1,19 @@
-//! Waiting for a moment, and how long to wait for an answer.
+//! Waiting for a moment, how long to wait for an answer, and making sure a background
+//! acquire really waits before the scenario goes on.
 
 use std::time::{Duration, Instant};
 
+use lockcheck_model::Observation;
 use lockcheck_protocol::Wait;
+
+use super::{Iteration, StepResult};
+use crate::sys;
+
+/// How long a background acquire is given to start waiting where nothing lists blocked
+/// waiters: a lock that polls, or a platform without `/proc/locks`. Long enough for any
+/// adapter to have read the request and made its first attempt; a lock the kernel lists
+/// costs only the moment it takes to appear.
+const PRESUMED_WAITING: Duration = Duration::from_millis(250);
 
 /// Returns at `deadline`: sleeps through most of a long wait, and yields the processor for
 /// the last stretch, because a sleep may overshoot by more than the delays a race needs.
@@ -26,5 +37,52 @@ pub(super) fn wait_limit(wait: Wait, timeout_ms: Option<u64>, budget: Duration) 
     match wait {
         Wait::Timeout => budget + Duration::from_millis(timeout_ms.unwrap_or(0)),
         Wait::Try | Wait::Block => budget,
+    }
+}
+
+impl Iteration<'_> {
+    /// Returns once each member's background acquire (request `ids`) is waiting, so that what
+    /// the next step does (a release) finds a waiter, not a request still in a pipe: when the
+    /// kernel lists one more blocked waiter on the lock file, or else after
+    /// [`PRESUMED_WAITING`]. An acquire answered meanwhile is not waiting and needs nothing.
+    /// How each wait was established is recorded as an [`Observation::Waiting`].
+    pub(super) fn until_waiting(
+        &mut self,
+        index: u32,
+        members: &[usize],
+        ids: &[u64],
+    ) -> StepResult {
+        let started = Instant::now();
+        let deadline = started + PRESUMED_WAITING;
+        let path = self.dir.lock_path().to_owned();
+        let mut listed = 0;
+        for (&who, &id) in members.iter().zip(ids) {
+            let blocked_pid = loop {
+                if self.parts[who].answered.contains_key(&id) {
+                    break None;
+                }
+                if let Some(pids) = sys::blocked_on(&path)
+                    && pids.len() > listed
+                {
+                    listed += 1;
+                    break pids.get(listed - 1).copied();
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    break None;
+                }
+                self.pump(deadline.min(now + Duration::from_millis(1)))?;
+            };
+            if self.parts[who].answered.contains_key(&id) {
+                continue;
+            }
+            let observation = Observation::Waiting {
+                participant: self.parts[who].name.clone(),
+                blocked_pid,
+                waited_ms: started.elapsed().as_millis() as u64,
+            };
+            self.observe(index, observation);
+        }
+        Ok(())
     }
 }

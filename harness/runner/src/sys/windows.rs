@@ -384,6 +384,11 @@ pub(crate) fn open_by(_path: &Path) -> Option<Vec<OpenProcess>> {
     None
 }
 
+/// Windows lists no blocked waiters.
+pub(crate) fn blocked_on(_path: &Path) -> Option<Vec<u32>> {
+    None
+}
+
 /// Not read on Windows.
 pub(crate) fn cpu_model() -> Option<String> {
     None
