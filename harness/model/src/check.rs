@@ -50,6 +50,7 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let unsupported = checker.exchanges(&mut findings);
     checker.races(&mut findings);
     checker.observations(&mut findings);
+    checker.liveness(&mut findings);
     if !findings.list.is_empty() {
         return Verdict::Fail {
             findings: findings.list,

@@ -103,6 +103,17 @@ pub enum FindingKind {
         /// What changed.
         detail: String,
     },
+    /// A waiting acquire went unanswered while the lock was free: another participant's
+    /// `try`, sent once the waiter had waited the runner's whole budget, got the lock (a lost
+    /// wake-up).
+    Liveness {
+        /// The participant whose acquire was never answered.
+        participant: String,
+        /// The participant whose `try` found the lock free.
+        prober: String,
+        /// How long the waiter had waited when the `try` was sent, in milliseconds.
+        waited_ms: u64,
+    },
     /// A file-system check failed: the lock file's mode, or files left behind.
     FileSystem {
         /// What was found, e.g. `lock file mode 0666 is group- or world-writable`.
@@ -114,7 +125,7 @@ impl FindingKind {
     /// Every check's short name, as [`FindingKind::check_name`] gives it: what expectations
     /// and mutant manifests may name as the check that must fire.
     pub const CHECK_NAMES: &[&str] = &[
-        "overlap", "outcome", "latency", "winners", "holder", "victim", "files",
+        "overlap", "outcome", "latency", "winners", "holder", "victim", "liveness", "files",
     ];
 
     /// The check's short name, e.g. `overlap`, as reports label it.
@@ -126,6 +137,7 @@ impl FindingKind {
             FindingKind::Winners { .. } => "winners",
             FindingKind::Holder { .. } => "holder",
             FindingKind::Victim { .. } => "victim",
+            FindingKind::Liveness { .. } => "liveness",
             FindingKind::FileSystem { .. } => "files",
         }
     }
@@ -203,6 +215,15 @@ impl std::fmt::Display for FindingKind {
             FindingKind::Victim { detail } => {
                 write!(f, "the symlink victim was modified: {detail}")
             }
+            FindingKind::Liveness {
+                participant,
+                prober,
+                waited_ms,
+            } => write!(
+                f,
+                "{participant}'s acquire was not answered after {waited_ms} ms, though the lock \
+                 was free: {prober}'s try got it (a lost wake-up)"
+            ),
             FindingKind::FileSystem { detail } => f.write_str(detail),
         }
     }

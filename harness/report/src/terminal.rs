@@ -232,6 +232,13 @@ fn finding_detail(kind: &FindingKind) -> Vec<String> {
             vec![format!("holder: expected {expected}, got {got}")]
         }
         FindingKind::Victim { detail } => vec![format!("victim: {detail}")],
+        FindingKind::Liveness {
+            participant,
+            prober,
+            waited_ms,
+        } => vec![format!(
+            "{participant}: waited {waited_ms} ms unanswered; {prober}: try got the lock"
+        )],
         FindingKind::FileSystem { detail } => vec![detail.clone()],
     }
 }

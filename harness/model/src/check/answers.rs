@@ -1,7 +1,7 @@
 //! The checks on answers: each response against its step's expectation and latency bounds,
 //! holder reports, thread races and the runner's own observations.
 
-use lockcheck_protocol::{ErrorKind, Op, Response, Status};
+use lockcheck_protocol::{ErrorKind, Op, Response, Status, Wait};
 
 use super::{Checker, Exchange, Findings, describe_broken, render_expect, render_response};
 use crate::history::{BrokenReason, EventKind, Observation};
@@ -102,6 +102,15 @@ impl<'h> Checker<'_, 'h> {
                 },
                 Op::Acquire { .. },
             ) => {
+                // Another participant's `try` in a waiting step is the runner's probe for a
+                // lost wake-up (see `liveness`), not the step's own request.
+                let member = self.scenario.steps[index]
+                    .who
+                    .as_deref()
+                    .is_none_or(|w| self.scenario.resolve(w).iter().any(|m| m == p));
+                if !member {
+                    return None;
+                }
                 if *background
                     && let Some(k) = self.await_step(index, p)
                     && let Some(Action::Await { expect, .. }) =
@@ -386,6 +395,69 @@ impl<'h> Checker<'_, 'h> {
                     vec![i],
                 ),
                 _ => {}
+            }
+        }
+    }
+
+    /// Lost wake-ups. When a waiting acquire goes unanswered for the runner's whole budget,
+    /// the runner asks another participant, one with nothing outstanding, to `try` the lock
+    /// as part of the same step. If that `try` gets the lock while the waiter's acquire is
+    /// still unanswered, and the prober held nothing when it asked, the lock was free and the
+    /// waiter was never told: a liveness failure, not a hung adapter.
+    pub(super) fn liveness(&self, findings: &mut Findings) {
+        let holds = self.holds();
+        let held_by = |p: &str, at: u64| {
+            holds.iter().any(|h| {
+                h.holder == p && self.at(h.from) <= at && h.to.is_none_or(|to| self.at(to) > at)
+            })
+        };
+        for probe in &self.exchanges {
+            let (
+                Some(index),
+                Op::Acquire {
+                    wait: Wait::Try, ..
+                },
+                Some(received),
+            ) = (probe.step, &probe.request.op, probe.received)
+            else {
+                continue;
+            };
+            let Some(step) = self.scenario.steps.get(index as usize) else {
+                continue;
+            };
+            let waits = matches!(step.action, Action::Await { .. } | Action::Acquire { .. });
+            let members = step
+                .who
+                .as_deref()
+                .map(|w| self.scenario.resolve(w))
+                .unwrap_or_default();
+            if !waits
+                || members.iter().any(|m| m == probe.participant)
+                || self
+                    .response(received)
+                    .is_none_or(|r| r.status != Status::Ok)
+                || held_by(probe.participant, self.at(probe.sent))
+            {
+                continue;
+            }
+            let answered_after =
+                |x: &Exchange<'_>| x.received.is_none_or(|r| self.at(r) > self.at(received));
+            let waiter = self.exchanges.iter().find(|x| {
+                members.iter().any(|m| m == x.participant)
+                    && matches!(x.request.op, Op::Acquire { wait, .. } if wait != Wait::Try)
+                    && self.at(x.sent) < self.at(probe.sent)
+                    && answered_after(x)
+            });
+            if let Some(waiter) = waiter {
+                findings.push(
+                    FindingKind::Liveness {
+                        participant: waiter.participant.to_owned(),
+                        prober: probe.participant.to_owned(),
+                        waited_ms: (self.at(probe.sent) - self.at(waiter.sent)) / 1_000_000,
+                    },
+                    Some(index),
+                    vec![waiter.sent, probe.sent, received],
+                );
             }
         }
     }

@@ -167,6 +167,11 @@ fn every_check_name_is_one_a_finding_can_carry() {
             got: text(),
         },
         FindingKind::Victim { detail: text() },
+        FindingKind::Liveness {
+            participant: text(),
+            prober: text(),
+            waited_ms: 0,
+        },
         FindingKind::FileSystem { detail: text() },
     ];
     let names: Vec<&str> = kinds.iter().map(FindingKind::check_name).collect();

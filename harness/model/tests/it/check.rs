@@ -850,3 +850,35 @@ end = "kill"
          step 0: round 1 had 2 winners, expected exactly 1 [10, 11]",
     );
 }
+
+/// blocking-handoff where b's wait is never answered: the runner gave up on it and had a try.
+const LOST_WAKEUP_RUN: &str = "
+    0 a > acquire s0
+    1 a < ok
+    2 b > acquire_block s1
+    50 a > release s2
+    51 a < ok
+    10050 a > acquire s3
+    10051 a < ok
+    10052 b broken";
+
+#[rstest]
+#[case::free(
+    LOST_WAKEUP_RUN,
+    "fail\nstep 3: b's acquire was not answered after 10048 ms, though the lock was free: a's try got it (a lost wake-up) [2, 5, 6]"
+)]
+#[case::probe_refused(
+    &LOST_WAKEUP_RUN.replace("10051 a < ok", "10051 a < busy"),
+    "broken: participant b: adapter printed a line that is not protocol JSON: expected value at line 1 column 1: `hello world`"
+)]
+#[case::prober_still_held(
+    &LOST_WAKEUP_RUN.replace("50 a > release s2\n    51 a < ok\n", ""),
+    "broken: participant b: adapter printed a line that is not protocol JSON: expected value at line 1 column 1: `hello world`"
+)]
+#[case::waiter_answered_first(
+    &LOST_WAKEUP_RUN.replace("10052 b broken", "60 b < ok").replace("10051 a < ok", "10051 a < busy"),
+    "pass"
+)]
+fn a_waiter_is_woken_or_the_lock_was_not_free(#[case] run: &str, #[case] expect: &str) {
+    check(&catalogue("blocking-handoff"), run, expect);
+}

@@ -172,3 +172,25 @@ fn broken_shows_the_culprits_stderr_outside_the_tail() {
     assert!(text.contains("c.9"), "the tail is still shown: {text}");
     assert!(!text.contains("c.4"), "only the tail is shown: {text}");
 }
+
+/// A lost wake-up reads as a lock failure: who waited, for how long, and whose try got it.
+#[test]
+fn a_lost_wakeup_names_the_waiter_and_the_prober() {
+    let mut run = fixture::run();
+    run.scenarios.retain(|s| s.scenario == "race-50");
+    let kind = FindingKind::Liveness {
+        participant: "b".to_owned(),
+        prober: "a".to_owned(),
+        waited_ms: 10_000,
+    };
+    run.scenarios[0].scenario = "blocking-handoff".to_owned();
+    run.scenarios[0].verdict = Verdict::Fail {
+        findings: vec![Finding {
+            summary: kind.to_string(),
+            kind,
+            step: Some(3),
+            evidence: Vec::new(),
+        }],
+    };
+    insta::assert_snapshot!(plain(&run));
+}

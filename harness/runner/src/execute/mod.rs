@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use lockcheck_model::{
     Action, BrokenReason, Event, EventKind, Fault, History, Observation, Scenario, Step,
 };
-use lockcheck_protocol::{Hello, Op, Recovery, Response, Status, Wait};
+use lockcheck_protocol::{Hello, Mode, Op, Recovery, Response, Status, Wait};
 
 use crate::adapter::{Adapter, Launch, Message};
 use crate::confine::Confine;
@@ -72,8 +72,8 @@ struct Participant {
     state: State,
     hello: bool,
     outstanding: VecDeque<Pending>,
-    /// Background acquires not yet collected by an `await` step.
-    background: VecDeque<u64>,
+    /// Background acquires not yet collected by an `await` step: request id and mode.
+    background: VecDeque<(u64, Mode)>,
     answered: HashMap<u64, Response>,
 }
 
@@ -303,7 +303,7 @@ impl Iteration<'_> {
                 let ids = self.send_all(&members, &op, index, None)?;
                 if *background {
                     for (&who, &id) in members.iter().zip(&ids) {
-                        self.parts[who].background.push_back(id);
+                        self.parts[who].background.push_back((id, *mode));
                     }
                     if wait != Wait::Try {
                         self.until_waiting(index, &members, &ids)?;
@@ -312,7 +312,14 @@ impl Iteration<'_> {
                     let deadline = Instant::now() + wait_limit(wait, timeout_ms, timeout);
                     let mut refused = false;
                     for (&who, &id) in members.iter().zip(&ids) {
-                        let status = self.await_one(who, id, deadline)?.status;
+                        let status = self
+                            .await_one(who, id, deadline)
+                            .inspect_err(|_| {
+                                if wait != Wait::Try {
+                                    self.probe_free(index, who, *mode)
+                                }
+                            })?
+                            .status;
                         refused |= matches!(status, Status::Busy | Status::Timeout)
                             && !expect.accepts(status, None);
                     }
@@ -325,13 +332,16 @@ impl Iteration<'_> {
                 let members = self.members(step)?;
                 let deadline = Instant::now() + timeout;
                 for who in members {
-                    let Some(id) = self.parts[who].background.pop_front() else {
+                    let Some((id, mode)) = self.parts[who].background.pop_front() else {
                         return Err(harness(format!(
                             "step on line {}: nothing to await for {}",
                             step.line, self.parts[who].name
                         )));
                     };
-                    self.await_one(who, id, deadline)?;
+                    if let Err(hang) = self.await_one(who, id, deadline) {
+                        self.probe_free(index, who, mode);
+                        return Err(hang);
+                    }
                 }
             }
             Action::Release { .. } => self.request(step, index, &Op::Release, timeout)?,

@@ -1,12 +1,13 @@
-//! Waiting for a moment, how long to wait for an answer, and making sure a background
-//! acquire really waits before the scenario goes on.
+//! Waiting for a moment, how long to wait for an answer, making sure a background acquire
+//! really waits before the scenario goes on, and asking whether the lock is free when a
+//! waiter is never answered.
 
 use std::time::{Duration, Instant};
 
 use lockcheck_model::Observation;
-use lockcheck_protocol::Wait;
+use lockcheck_protocol::{Mode, Op, Wait};
 
-use super::{Iteration, StepResult};
+use super::{Iteration, State, StepResult};
 use crate::sys;
 
 /// How long a background acquire is given to start waiting where nothing lists blocked
@@ -84,5 +85,32 @@ impl Iteration<'_> {
             self.observe(index, observation);
         }
         Ok(())
+    }
+
+    /// After `waiter`'s waiting acquire went unanswered for the whole budget: asks another
+    /// participant with nothing outstanding to `try` the lock in the same mode, as part of
+    /// step `index`. Its answer is evidence for the checker, which tells a lost wake-up (the
+    /// lock was free) from a hung adapter; whatever goes wrong here leaves it unproven.
+    pub(super) fn probe_free(&mut self, index: u32, waiter: usize, mode: Mode) {
+        let idle = |q: usize| {
+            let part = &self.parts[q];
+            q != waiter
+                && part.state == State::Running
+                && part.adapter.is_some()
+                && part.outstanding.is_empty()
+                && part.background.is_empty()
+        };
+        let Some(prober) = (0..self.parts.len()).find(|&q| idle(q)) else {
+            return;
+        };
+        let op = Op::Acquire {
+            mode,
+            wait: Wait::Try,
+            timeout_ms: None,
+        };
+        if let Ok(id) = self.send(prober, op, index, None) {
+            let deadline = Instant::now() + self.opts.request_timeout;
+            let _ = self.await_one(prober, id, deadline);
+        }
     }
 }

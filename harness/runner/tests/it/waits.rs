@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use lockcheck_model::{EventKind, History, Observation, ScenarioResult};
-use lockcheck_protocol::Op;
+use lockcheck_model::{EventKind, FindingKind, History, Observation, ScenarioResult, Verdict};
+use lockcheck_protocol::{Op, Status};
 use lockcheck_runner::{AdapterSpec, RunOptions};
 
 use crate::support::{HELLO, parse_hello, responder, scenario, sh};
@@ -134,4 +134,53 @@ fn a_polling_waiter_is_given_the_fixed_delay_before_the_holder_releases() {
         at < release_sent(&history),
         "a released before b was given its delay"
     );
+}
+
+#[test]
+fn a_waiter_never_woken_while_the_lock_is_free_is_a_liveness_failure() {
+    // B's wait never ends, though A has released: the runner has A try the lock.
+    let spec = flock_adapter("sleep 600");
+    let (result, history) = history(&spec, HANDOFF, Duration::from_millis(700));
+    let Verdict::Fail { findings } = &result.verdict else {
+        panic!("expected a failure, got {:#?}", result.verdict);
+    };
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let FindingKind::Liveness {
+        participant,
+        prober,
+        ..
+    } = &findings[0].kind
+    else {
+        panic!("not a liveness finding: {findings:#?}");
+    };
+    assert_eq!((participant.as_str(), prober.as_str()), ("b", "a"));
+    let probe_answer = findings[0].evidence[2];
+    assert!(
+        matches!(&history.events[probe_answer].kind,
+            EventKind::Received { participant, response } if participant == "a" && response.status == Status::Ok),
+        "{:#?}",
+        history.events[probe_answer]
+    );
+}
+
+#[test]
+fn a_waiter_never_answered_while_the_lock_is_held_is_still_a_hang() {
+    // C holds the lock throughout, so A's probe is refused and nothing is proven.
+    let held = HANDOFF.replace(
+        "[[steps]]\nwho = \"a\"\ndo = \"acquire\"\n",
+        "[[participants]]\nname = \"c\"\n\n[[steps]]\nwho = \"c\"\ndo = \"acquire\"\n\n\
+         [[steps]]\nwho = \"a\"\ndo = \"acquire\"\nexpect = \"busy\"\n",
+    );
+    let spec = flock_adapter("flock 9; answer ok");
+    let (result, history) = history(&spec, &held, Duration::from_millis(700));
+    assert!(
+        matches!(&result.verdict, Verdict::Broken { reason } if reason.contains("did not answer `acquire`")),
+        "{:#?}",
+        result.verdict
+    );
+    let probed = history.events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Received { participant, response }
+            if participant == "a" && response.status == Status::Busy && e.step == Some(4))
+    });
+    assert!(probed, "a's probe was refused: {:#?}", history.events);
 }
