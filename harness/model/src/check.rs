@@ -51,6 +51,7 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     checker.races(&mut findings);
     checker.observations(&mut findings);
     checker.liveness(&mut findings);
+    checker.drop_follow_ons(&mut findings);
     if !findings.list.is_empty() {
         return Verdict::Fail {
             findings: findings.list,
@@ -403,6 +404,37 @@ impl<'s, 'h> Checker<'s, 'h> {
                 );
             }
         }
+    }
+}
+
+impl Checker<'_, '_> {
+    /// Once two holders are proven, the scenario's script no longer describes the lock: an
+    /// answer to a request sent after the second holder got the lock (its release refused, a
+    /// reacquire answered `already held`, a holder report naming the other) is a consequence
+    /// of the overlap, not a second cause. Those findings are dropped so the overlap leads
+    /// alone; answers to requests sent before it are kept, and so is every proof in its own
+    /// right (overlaps, race winners, lost wake-ups, file-system findings).
+    fn drop_follow_ons(&self, findings: &mut Findings) {
+        let broke = findings
+            .list
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FindingKind::Overlap { first, second } => Some(first.from_ns.max(second.from_ns)),
+                _ => None,
+            })
+            .min();
+        let Some(broke) = broke else {
+            return;
+        };
+        findings.list.retain(|f| {
+            let answer = matches!(
+                f.kind,
+                FindingKind::Outcome { .. }
+                    | FindingKind::Latency { .. }
+                    | FindingKind::Holder { .. }
+            );
+            !answer || f.evidence.first().is_none_or(|&sent| self.at(sent) < broke)
+        });
     }
 }
 

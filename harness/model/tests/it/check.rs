@@ -882,3 +882,29 @@ const LOST_WAKEUP_RUN: &str = "
 fn a_waiter_is_woken_or_the_lock_was_not_free(#[case] run: &str, #[case] expect: &str) {
     check(&catalogue("blocking-handoff"), run, expect);
 }
+
+/// pause-holder against a lease lock: b takes the paused holder's lock, so its later
+/// reacquire is refused as already held. That refusal follows from the overlap and is not
+/// reported beside it.
+#[test]
+fn answers_after_two_holders_are_proven_are_not_reported_as_more_causes() {
+    check(
+        &catalogue("pause-holder"),
+        "
+        0 a > acquire s0
+        1 a < ok
+        2 a stop s1
+        1600 b > acquire s3
+        1601 b < ok
+        1602 a cont s4
+        1603 a > release s5
+        1604 a < ok
+        1605 b > acquire s6
+        1606 b < error:already_held_by_this_process
+        1607 b > release s7
+        1608 b < ok",
+        "fail
+         step 3: two holders at once: a (exclusive, 1.000 ms to 1603.000 ms) and b (exclusive, 1601.000 ms to 1607.000 ms) overlap for at least 2.000 ms [1, 6, 4, 10]
+         step 3: b got `ok`, expected `busy` [3, 4]",
+    );
+}
