@@ -41,6 +41,8 @@ fn catalogue_has_every_scenario_of_the_design() {
             "exclusive-basic",
             "exclusive-vs-shared",
             "exec-child",
+            "exit-without-release",
+            "holder-after-contention",
             "holder-info",
             "lock-file-mode",
             "missing-dir",

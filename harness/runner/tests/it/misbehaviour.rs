@@ -148,3 +148,22 @@ fn probe_reports_early_exit() {
         "{error:?}"
     );
 }
+
+/// An adapter that exits on `exit` without answering it: what exit-without-release sends.
+#[test]
+fn exit_without_an_answer() {
+    let script = responder(
+        r#"case "$line" in
+    *'"op":"exit"'*) exit 0 ;;
+    *) printf '{"type":"response","id":%s,"status":"ok"}\n' "$id" ;;
+  esac"#,
+    );
+    let toml = "id = \"t\"\nlevel = \"crash\"\ndescription = \"d\"\ncatches = \"c\"\n\
+                requires = [\"exclusive\", \"try\"]\n[[participants]]\nname = \"a\"\n\
+                [[steps]]\nwho = \"a\"\ndo = \"acquire\"\n[[steps]]\nwho = \"a\"\ndo = \"exit\"\n";
+    let reason = broken_reason(&run(&sh(&script), toml));
+    assert!(
+        matches!(reason, BrokenReason::EarlyExit { code: Some(0), .. }),
+        "{reason:#?}"
+    );
+}
