@@ -6,3 +6,4 @@
 mod faults;
 mod misbehaviour;
 mod support;
+mod topology;
