@@ -40,7 +40,7 @@ pub struct CatalogueArgs {
     /// Only scenarios whose id matches this glob (repeatable).
     #[arg(long = "scenario", value_name = "GLOB")]
     pub scenario: Vec<String>,
-    /// Only scenarios of this level: core, crash, pause, process, shared, fs (repeatable).
+    /// Only scenarios of this level: core, crash, pause, process, shared, fs, topology (repeatable).
     #[arg(long, value_name = "LEVEL")]
     pub level: Vec<String>,
 }

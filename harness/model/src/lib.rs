@@ -14,6 +14,7 @@ mod result;
 mod scenario;
 mod source;
 mod toml_read;
+mod topology;
 mod verdict;
 
 pub use check::{
@@ -29,4 +30,5 @@ pub use scenario::{
     SleepSpec, Step, WaitSpec,
 };
 pub use source::{FileError, FileErrorKind, ManifestError, ScenarioError};
+pub use topology::{LockDirFs, LockDirSpec, PidNamespace, Placement, Topology, View, parse_size};
 pub use verdict::{Finding, FindingKind, Interval, Verdict};

@@ -14,6 +14,7 @@ use crate::source::{ScenarioError, line_of};
 use crate::toml_read::{Doc, Result, Table, a_or_an, closest, is_kebab, one_of};
 
 mod actions;
+mod topology;
 
 use actions::{ACTIONS, StepAt, Target, action_names, bounds, expect, octal};
 
@@ -27,6 +28,7 @@ const TOP_KEYS: &[&str] = &[
     "recovery_slack_ms",
     "umask",
     "unprivileged",
+    "lock_dir",
     "participants",
     "steps",
 ];
@@ -80,6 +82,7 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
     )?;
     let unprivileged = top.bool("unprivileged")?.unwrap_or(false);
 
+    let lock_dir = topology::lock_dir(&top)?;
     let participants = read_participants(&top)?;
 
     let tables = top
@@ -103,6 +106,7 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
         recovery_slack_ms,
         umask,
         unprivileged,
+        lock_dir,
         participants,
         steps: Vec::new(),
     };
@@ -157,7 +161,11 @@ fn read_participants(top: &Table<'_, '_>) -> Result<Vec<ParticipantGroup>> {
     let mut groups: Vec<ParticipantGroup> = Vec::new();
     let mut first_seen: HashMap<String, u32> = HashMap::new();
     for table in &tables {
-        table.allow(&["name", "count"], "a participant")?;
+        let keys: Vec<&str> = ["name", "count"]
+            .into_iter()
+            .chain(topology::PLACEMENT_KEYS.iter().copied())
+            .collect();
+        table.allow(&keys, "a participant")?;
         let name_expected = "a name matching [a-z][a-z0-9_]*, such as `a` or `writer_2`";
         let (name, field) = table.required_str("name", name_expected)?;
         if !is_participant_name(name) {
@@ -179,6 +187,7 @@ fn read_participants(top: &Table<'_, '_>) -> Result<Vec<ParticipantGroup>> {
         groups.push(ParticipantGroup {
             name: name.to_owned(),
             count,
+            placement: topology::placement(table)?,
         });
     }
     Ok(groups)

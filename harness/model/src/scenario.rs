@@ -8,6 +8,8 @@ use lockcheck_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::topology::{LockDirSpec, Placement, Topology};
+
 /// One conformance scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scenario {
@@ -31,6 +33,8 @@ pub struct Scenario {
     /// Participants run as an unprivileged user when the runner is root, so that permission
     /// bits apply to them (root bypasses them). A runner that is not root runs them as itself.
     pub unprivileged: bool,
+    /// What is mounted at the lock directory (`lock_dir = { fs = "tmpfs", ... }`).
+    pub lock_dir: LockDirSpec,
     /// Participants; a group with `count > 1` has members `name.0`, `name.1`, ...
     pub participants: Vec<ParticipantGroup>,
     /// Steps, run in order.
@@ -53,6 +57,9 @@ pub enum Level {
     Shared,
     /// File-system hazards: symlinks, modes, missing directories.
     Fs,
+    /// Where locks really run: PID namespaces, bind mounts and symlinked directories, full
+    /// and read-only file systems. Needs root on Linux; skipped elsewhere.
+    Topology,
 }
 
 lockcheck_protocol::vocabulary!(Level {
@@ -62,6 +69,7 @@ lockcheck_protocol::vocabulary!(Level {
     Process => "process",
     Shared => "shared",
     Fs => "fs",
+    Topology => "topology",
 });
 
 /// A named participant, or a group of `count` identical ones.
@@ -71,6 +79,8 @@ pub struct ParticipantGroup {
     pub name: String,
     /// Number of processes; 1 for a single participant.
     pub count: u32,
+    /// Where its members run: PID namespace and path to the lock file.
+    pub placement: Placement,
 }
 
 impl ParticipantGroup {
@@ -93,6 +103,23 @@ impl Scenario {
             .iter()
             .flat_map(ParticipantGroup::members)
             .collect()
+    }
+
+    /// Where everything runs: the lock directory's mount and each group's placement.
+    pub fn topology(&self) -> Topology {
+        Topology {
+            lock_dir: self.lock_dir,
+            placements: self.participants.iter().map(|g| g.placement).collect(),
+        }
+    }
+
+    /// Where member `name` runs; the default placement for a name that is no member.
+    pub fn placement(&self, name: &str) -> Placement {
+        self.participants
+            .iter()
+            .find(|g| g.members().iter().any(|m| m == name))
+            .map(|g| g.placement)
+            .unwrap_or_default()
     }
 
     /// The members `who` names: a group name gives all its members, a member name itself.

@@ -331,6 +331,22 @@ impl<'t, 'a> Table<'t, 'a> {
         }
     }
 
+    /// A table (`[key]` section or an inline table), if the key is present.
+    pub(crate) fn table(
+        &self,
+        key: &str,
+        expected: &str,
+        name: &'static str,
+    ) -> Result<Option<Table<'t, 'a>>> {
+        let Some(field) = self.field(key) else {
+            return Ok(None);
+        };
+        match field.value.get_ref() {
+            DeValue::Table(t) => Ok(Some(Table::new(self.doc, t, field.span(), name))),
+            _ => Err(self.wrong_type(&field, expected)),
+        }
+    }
+
     /// An array of tables (`[[key]]` sections or an inline array of inline tables).
     pub(crate) fn tables(
         &self,

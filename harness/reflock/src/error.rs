@@ -180,7 +180,15 @@ struct Described<'a>(&'a Holder);
 impl fmt::Display for Described<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let h = self.0;
-        write!(f, "pid {}", h.pid())?;
+        if h.in_another_pid_namespace() {
+            write!(
+                f,
+                "a process in another PID namespace, pid {} there",
+                h.pid()
+            )?;
+        } else {
+            write!(f, "pid {}", h.pid())?;
+        }
         if !h.is_local() {
             write!(f, " on {}", h.host())?;
         }
@@ -251,7 +259,9 @@ impl fmt::Display for Error {
                 }
                 match &this.holder {
                     Some(h) => {
-                        let stop = if h.is_local() {
+                        let stop = if h.in_another_pid_namespace() {
+                            "stop it in its own PID namespace (its container)".to_owned()
+                        } else if h.is_local() {
                             format!("stop it (`kill {}`)", h.pid())
                         } else {
                             format!("stop it on {}", h.host())

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holder {
     pid: u32,
+    pid_ns: u64,
     start: u64,
     boot: String,
     host: String,
@@ -23,6 +24,21 @@ impl Holder {
     /// The holder's process id.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// The PID namespace [`Holder::pid`] belongs to: the inode of the holder's
+    /// `/proc/self/ns/pid` on Linux (namespaces(7)), 0 elsewhere or when it was unknown.
+    pub fn pid_namespace(&self) -> u64 {
+        self.pid_ns
+    }
+
+    /// Whether the holder runs on this machine but in another PID namespace (another
+    /// container, or the host seen from a container), where its pid names another process or
+    /// none. Such a holder cannot be checked against this process table, and is reported as
+    /// recorded.
+    pub fn in_another_pid_namespace(&self) -> bool {
+        let mine = sys::current_process().pid_ns;
+        self.is_local() && self.pid_ns != 0 && mine != 0 && self.pid_ns != mine
     }
 
     /// When the holder process started, in a platform-specific unit that is only meant to be
@@ -68,7 +84,8 @@ impl Holder {
 
     /// Turns a record into a holder if it describes a process that still holds the lock:
     /// marked held, and naming a process that is alive now with the same start time during
-    /// the same boot. A recorded pid that now belongs to an unrelated process (PID reuse, or
+    /// the same boot (a holder on another host or in another PID namespace is taken as
+    /// recorded: its pid means nothing here). A recorded pid that now belongs to an unrelated process (PID reuse, or
     /// a planted file) has another start time and is not a holder.
     pub(crate) fn from_live_record(record: Record) -> Option<Holder> {
         if !record.held {
@@ -76,6 +93,7 @@ impl Holder {
         }
         let holder = Holder {
             pid: record.pid,
+            pid_ns: record.pid_ns,
             start: record.start,
             boot: record.boot,
             host: record.host,
@@ -83,13 +101,18 @@ impl Holder {
             since: record.since,
             token: record.token,
         };
-        if !holder.is_local() {
+        if !holder.is_local() || holder.in_another_pid_namespace() {
             return Some(holder);
         }
         if holder.boot != sys::current_process().boot {
             return None;
         }
         (sys::process_start(holder.pid) == Some(holder.start)).then_some(holder)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_pid_namespace_for_test(&mut self, pid_ns: u64) {
+        self.pid_ns = pid_ns;
     }
 
     #[cfg(test)]
@@ -101,6 +124,7 @@ impl Holder {
     pub(crate) fn example() -> Holder {
         Holder {
             pid: 4121,
+            pid_ns: sys::current_process().pid_ns,
             start: 183_354,
             boot: "boot".into(),
             host: sys::current_process().host.clone(),

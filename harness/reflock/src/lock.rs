@@ -323,6 +323,7 @@ fn held_template() -> Arc<HeldTemplate> {
             let me = sys::current_process();
             let template = Arc::new(HeldTemplate::new(
                 me.pid,
+                me.pid_ns,
                 me.start,
                 &me.boot,
                 &me.host,

@@ -8,6 +8,7 @@
 //! state held
 //! token 42
 //! pid 4121
+//! pidns 4026531836
 //! start 183354
 //! boot 5c0d4c1e-6f65-4a43-9a43-8c1f6a3e0b1d
 //! host build-07
@@ -19,7 +20,9 @@
 //! `state` is `held` while an exclusive holder has the lock and `free` once it released it.
 //! Both words have the same length and sit at a fixed offset ([`STATE_OFFSET`]), so release
 //! rewrites four bytes in place. `start` and `boot` identify the holder process across PID
-//! reuse (see `sys` for what they mean on each platform). `since` is seconds and nanoseconds
+//! reuse (see `sys` for what they mean on each platform). `pidns` names the PID namespace the
+//! pid belongs to (the inode of `/proc/self/ns/pid` on Linux, 0 elsewhere): a pid recorded in
+//! a container means nothing outside it. `since` is seconds and nanoseconds
 //! since the Unix epoch. Values escape `\` as `\\` and control characters as `\xNN`. Anything
 //! after `end` is ignored: the record is rewritten in place, in one write, and when the old
 //! content was longer the new record is followed by spaces and a newline up to the old length
@@ -52,6 +55,7 @@ pub(crate) struct Record {
     pub(crate) held: bool,
     pub(crate) token: u64,
     pub(crate) pid: u32,
+    pub(crate) pid_ns: u64,
     pub(crate) start: u64,
     pub(crate) boot: String,
     pub(crate) host: String,
@@ -68,8 +72,14 @@ impl Record {
     /// release then marks free.
     #[cfg(test)]
     pub(crate) fn encode(&self) -> String {
-        let template =
-            HeldTemplate::new(self.pid, self.start, &self.boot, &self.host, &self.command);
+        let template = HeldTemplate::new(
+            self.pid,
+            self.pid_ns,
+            self.start,
+            &self.boot,
+            &self.host,
+            &self.command,
+        );
         let mut out = Vec::new();
         template.encode(self.token, self.since, 0, &mut out);
         if !self.held {
@@ -86,6 +96,7 @@ impl Record {
             held: fields.held,
             token: fields.token,
             pid: fields.pid,
+            pid_ns: fields.pid_ns,
             start: fields.start,
             boot: unescape(fields.boot)?,
             host: unescape(fields.host)?,
@@ -106,6 +117,7 @@ struct Fields<'a> {
     held: bool,
     token: u64,
     pid: u32,
+    pid_ns: u64,
     start: u64,
     boot: &'a str,
     host: &'a str,
@@ -138,6 +150,7 @@ impl<'a> Fields<'a> {
         };
         let token = number(field("token")?)?;
         let pid = u32::try_from(number(field("pid")?)?).map_err(|_| DecodeError("bad pid"))?;
+        let pid_ns = number(field("pidns")?)?;
         let start = number(field("start")?)?;
         let boot = escaped(field("boot")?)?;
         let host = escaped(field("host")?)?;
@@ -151,6 +164,7 @@ impl<'a> Fields<'a> {
             held,
             token,
             pid,
+            pid_ns,
             start,
             boot,
             host,
@@ -194,10 +208,17 @@ pub(crate) struct HeldTemplate {
 }
 
 impl HeldTemplate {
-    pub(crate) fn new(pid: u32, start: u64, boot: &str, host: &str, command: &str) -> Self {
+    pub(crate) fn new(
+        pid: u32,
+        pid_ns: u64,
+        start: u64,
+        boot: &str,
+        host: &str,
+        command: &str,
+    ) -> Self {
         let mut who = String::with_capacity(64 + boot.len() + host.len());
         // Writing into a String cannot fail.
-        let _ = write!(who, "pid {pid}\nstart {start}\nboot ");
+        let _ = write!(who, "pid {pid}\npidns {pid_ns}\nstart {start}\nboot ");
         escape_into(&mut who, cut(boot, MAX_FIELD));
         who.push_str("\nhost ");
         escape_into(&mut who, cut(host, MAX_FIELD));

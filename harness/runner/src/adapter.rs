@@ -18,6 +18,7 @@ use lockcheck_protocol::{
 use crate::confine::Confine;
 use crate::spec::AdapterSpec;
 use crate::sys;
+use crate::topology::{self, Keeper};
 
 /// Stderr lines are cut to this many bytes for the history.
 const MAX_STDERR_LINE: usize = 4096;
@@ -52,6 +53,8 @@ pub(crate) struct Adapter {
     pub child: Child,
     pub pid: u32,
     stdin: Option<ChildStdin>,
+    /// Dropped only after the child, whose PID namespace's spawning thread it keeps.
+    _keeper: Option<Keeper>,
 }
 
 /// Per-process settings for `spawn`.
@@ -60,6 +63,8 @@ pub(crate) struct Launch<'a> {
     pub participant: &'a str,
     pub lock_path: &'a Path,
     pub seed: u64,
+    /// Start it as PID 1 of a new PID namespace.
+    pub own_pid_namespace: bool,
 }
 
 impl Adapter {
@@ -95,7 +100,7 @@ impl Adapter {
             .stderr(Stdio::piped());
         confine.apply(&mut cmd);
         sys::configure(&mut cmd);
-        let mut child = cmd.spawn()?;
+        let (mut child, keeper) = topology::spawn(cmd, launch.own_pid_namespace)?;
         let pid = child.id();
         // Registered before anything else can fail, so the group is reaped even if the runner
         // dies right now.
@@ -103,7 +108,12 @@ impl Adapter {
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
         let stdin = child.stdin.take();
-        let adapter = Adapter { child, pid, stdin };
+        let adapter = Adapter {
+            child,
+            pid,
+            stdin,
+            _keeper: keeper,
+        };
         if let Err(e) = guarded {
             adapter.kill_and_reap();
             return Err(e);

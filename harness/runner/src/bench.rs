@@ -242,6 +242,7 @@ fn start(spec: &AdapterSpec, dir: &LockDir, plan: &BenchPlan) -> Result<Vec<Runn
                 participant: &name,
                 lock_path: dir.lock_path(),
                 seed: 0,
+                own_pid_namespace: false,
             };
             let adapter = Adapter::spawn(spec, &launch, &tx).map_err(|e| {
                 BenchError(format!(

@@ -16,6 +16,7 @@ mod run;
 mod setup;
 mod spec;
 mod sys;
+mod topology;
 
 pub use bench::{BenchError, BenchPlan, driver, measure, round_trip};
 pub use machine::describe_machine;

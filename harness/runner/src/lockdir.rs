@@ -7,15 +7,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use lockcheck_model::PlantKind;
+use lockcheck_model::{PlantKind, Topology, View};
 use lockcheck_protocol::IDLE_COMMAND;
 use tempfile::TempDir;
 
 use crate::sys;
+use crate::topology::Layout;
 
 /// What the symlink victim contains until a broken lock writes through the symlink.
 const VICTIM_CONTENT: &[u8] =
     b"lockcheck victim file: a lock that follows symlinks must not touch this\n";
+
+/// The lock file's name in the lock directory.
+const LOCK_FILE: &str = "app.lock";
 
 /// `<tmp>/locks/app.lock`, with `<tmp>/victim.txt` beside the lock directory. Removed on drop,
 /// and by the watchdog if the runner dies first.
@@ -27,6 +31,8 @@ pub(crate) struct LockDir {
     created: Vec<PathBuf>,
     /// A live process unrelated to the lock, whose PID a planted file names.
     bystander: Option<Child>,
+    /// The scenario's mounts and other paths to the lock directory, once set up.
+    layout: Option<Layout>,
 }
 
 impl LockDir {
@@ -43,14 +49,31 @@ impl LockDir {
         let _ = sys::guard_dir(tmp.path());
         let dir = tmp.path().join("locks");
         fs::create_dir(&dir)?;
-        let lock_path = dir.join("app.lock");
+        let lock_path = dir.join(LOCK_FILE);
         Ok(LockDir {
             tmp,
             created: vec![dir.clone()],
             dir,
             lock_path,
             bystander: None,
+            layout: None,
         })
+    }
+
+    /// Sets the scenario's topology up around the lock directory (see [`Layout`]).
+    pub fn set_up(&mut self, topology: &Topology) -> io::Result<()> {
+        let layout = Layout::set_up(self.tmp.path(), &self.dir, topology)?;
+        self.created.extend(layout.created.iter().cloned());
+        self.layout = Some(layout);
+        Ok(())
+    }
+
+    /// The lock path as a participant placed in `view` reaches it.
+    pub fn lock_path_via(&self, view: View) -> PathBuf {
+        match &self.layout {
+            Some(layout) => layout.path(view).join(LOCK_FILE),
+            None => self.lock_path.clone(),
+        }
     }
 
     /// Lets other users reach the lock directory through the temp directory (which is
@@ -232,6 +255,9 @@ impl Drop for LockDir {
         // A chmod fault may have left the directory unwritable, which would stop TempDir from
         // removing it.
         let _ = self.chmod(0o700);
+        // Unmounted before anything is removed, so that removal reaches the directories
+        // underneath.
+        drop(self.layout.take());
         if let Some(mut child) = self.bystander.take() {
             let _ = sys::kill_tree(child.id());
             let _ = child.kill();

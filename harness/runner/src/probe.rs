@@ -60,6 +60,7 @@ pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError>
         participant: "probe",
         lock_path: dir.lock_path(),
         seed: opts.seed,
+        own_pid_namespace: false,
     };
     let adapter = Adapter::spawn(spec, &launch, &tx).map_err(|source| ProbeError::Spawn {
         command: command.clone(),

@@ -6,10 +6,11 @@ use std::time::Instant;
 use lockcheck_model::{RunResult, Scenario, ScenarioResult, Verdict};
 use lockcheck_protocol::Hello;
 
-use crate::execute::run_iteration;
+use crate::execute::{broken_history, run_iteration};
 use crate::fnv::Fnv;
 use crate::probe::probe;
 use crate::spec::{AdapterSpec, RunOptions};
+use crate::topology;
 
 /// Progress of a run, for reporters. Borrowed data lives only for the callback.
 #[derive(Debug)]
@@ -96,20 +97,30 @@ pub fn run_scenario(
     if let Some(reason) = scenario.applicability(hello) {
         return not_run(scenario, opts, Verdict::Skip { reason });
     }
+    let topology = scenario.topology();
+    if let Some(reason) = topology::unavailable(&topology) {
+        return not_run(scenario, opts, Verdict::Skip { reason });
+    }
     let started = Instant::now();
     let seed = scenario_seed(opts.seed, &scenario.id);
     let mut iterations = 0;
     let mut verdict = Verdict::Pass;
     let mut kept = None;
     for iteration in 0..scenario.repeat {
-        let history = run_iteration(
-            scenario,
-            spec,
-            opts,
-            hello,
-            seed.wrapping_add(u64::from(iteration)),
-            iteration,
-        );
+        let seed = seed.wrapping_add(u64::from(iteration));
+        let run = || run_iteration(scenario, spec, opts, hello, seed, iteration);
+        let history = if topology.mounts() {
+            match topology::isolated(run) {
+                Ok(history) => history,
+                Err(e) => broken_history(
+                    seed,
+                    iteration,
+                    format!("cannot leave the runner's mount namespace: {e}"),
+                ),
+            }
+        } else {
+            run()
+        };
         iterations += 1;
         verdict = lockcheck_model::check(scenario, &history);
         let failed = verdict != Verdict::Pass;

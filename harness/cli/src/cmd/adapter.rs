@@ -149,10 +149,22 @@ impl Lock for Reflock {
 
     fn holder(&mut self) -> Result<Option<HolderInfo>, Outcome> {
         match self.file.holder() {
-            Ok(holder) => Ok(holder.map(|h| HolderInfo {
-                pid: Some(h.pid()),
-                host: Some(h.host().to_owned()),
-                detail: Some(h.command().to_owned()),
+            // A pid from another PID namespace names another process here, or none.
+            Ok(holder) => Ok(holder.map(|h| match h.in_another_pid_namespace() {
+                true => HolderInfo {
+                    pid: None,
+                    host: Some(h.host().to_owned()),
+                    detail: Some(format!(
+                        "held by a process in another PID namespace (pid {} there): {}",
+                        h.pid(),
+                        h.command()
+                    )),
+                },
+                false => HolderInfo {
+                    pid: Some(h.pid()),
+                    host: Some(h.host().to_owned()),
+                    detail: Some(h.command().to_owned()),
+                },
             })),
             Err(e) => Err(failure(&e)),
         }

@@ -82,3 +82,31 @@ fn report_json_has_a_version_and_every_scenario() {
         .collect();
     assert_eq!(ids, ["exclusive-basic", "try-does-not-block"]);
 }
+
+/// Without CAP_SYS_ADMIN (dropped from the bounding set by util-linux's setpriv(1), which
+/// takes it from root's capabilities at exec), every topology scenario is skipped with the
+/// reason, and counted as skipped, not passed.
+#[cfg(target_os = "linux")]
+#[test]
+fn topology_scenarios_are_skipped_with_the_reason_without_cap_sys_admin() {
+    let lockcheck = assert_cmd::cargo::cargo_bin("lockcheck");
+    let output = std::process::Command::new("setpriv")
+        .args(["--bounding-set", "-sys_admin", "--"])
+        .arg(lockcheck)
+        .args(["run", "--level", "topology", "--scenario", "full-disk"])
+        .args(["--scenario", "symlinked-dir"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("setpriv runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_redacted_snapshot!(
+        "run_topology_unprivileged",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

@@ -10,3 +10,4 @@ mod scenario_errors;
 mod scenario_files;
 mod scenario_parse;
 mod support;
+mod topology;

@@ -50,6 +50,22 @@ fn contended_by_a_holder_on_another_host() {
     );
 }
 
+/// A holder that recorded another PID namespace than this process's: its pid is not
+/// named as if it were one here. Linux only, where processes have a PID namespace.
+#[cfg(target_os = "linux")]
+#[test]
+fn contended_by_a_holder_in_another_pid_namespace() {
+    let mut holder = Holder::example();
+    let mine = holder.pid_namespace();
+    assert_ne!(mine, 0, "this process's PID namespace is known");
+    holder.set_pid_namespace_for_test(mine + 1);
+    assert!(holder.in_another_pid_namespace());
+    check(
+        "contended_holder_in_another_pid_namespace",
+        Error::contended(Path::new(PATH), Some(holder)),
+    );
+}
+
 #[test]
 fn timed_out_with_holder() {
     let error = Error::timed_out(

@@ -9,16 +9,18 @@ fn record() -> impl Strategy<Value = Record> {
         any::<u64>(),
         any::<u32>(),
         any::<u64>(),
+        any::<u64>(),
         ".{0,40}",
         ".{0,40}",
         (0u64..=u64::from(u32::MAX) * 4, 0u32..1_000_000_000),
         prop_oneof![".{0,200}", "[ -~\n\t\\\\]{0,200}"],
     )
         .prop_map(
-            |(held, token, pid, start, boot, host, (secs, nanos), command)| Record {
+            |(held, token, pid, pid_ns, start, boot, host, (secs, nanos), command)| Record {
                 held,
                 token,
                 pid,
+                pid_ns,
                 start,
                 boot,
                 host,
@@ -48,8 +50,8 @@ fn encode_with_format(record: &Record) -> String {
     out.push_str(if record.held { "held" } else { "free" });
     let _ = write!(
         out,
-        "\ntoken {}\npid {}\nstart {}\nboot ",
-        record.token, record.pid, record.start
+        "\ntoken {}\npid {}\npidns {}\nstart {}\nboot ",
+        record.token, record.pid, record.pid_ns, record.start
     );
     escape(&mut out, &record.boot, 512);
     out.push_str("\nhost ");
@@ -76,7 +78,7 @@ proptest! {
         record in record().prop_map(|r| Record { held: true, ..r }),
         extra in 0usize..300,
     ) {
-        let template = HeldTemplate::new(record.pid, record.start, &record.boot, &record.host, &record.command);
+        let template = HeldTemplate::new(record.pid, record.pid_ns, record.start, &record.boot, &record.host, &record.command);
         let plain = record.encode();
         let mut padded = Vec::new();
         template.encode(record.token, record.since, plain.len() + extra, &mut padded);
@@ -157,6 +159,7 @@ fn release_flips_the_state_word_in_place() {
         held: true,
         token: 3,
         pid: 10,
+        pid_ns: 12,
         start: 11,
         boot: "b".into(),
         host: "h".into(),
@@ -197,6 +200,7 @@ fn escapes_decode_and_bad_ones_are_refused() {
         held: true,
         token: 1,
         pid: 2,
+        pid_ns: 0,
         start: 3,
         boot: "b\\\u{1}\u{7f}é".into(),
         host: "h\n".into(),

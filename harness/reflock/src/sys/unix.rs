@@ -390,6 +390,8 @@ impl Watchdog {
 #[derive(Clone, Debug)]
 pub(crate) struct ProcessIdentity {
     pub(crate) pid: u32,
+    /// The PID namespace `pid` belongs to; 0 where there are none.
+    pub(crate) pid_ns: u64,
     pub(crate) start: u64,
     pub(crate) boot: String,
     pub(crate) host: String,
@@ -405,6 +407,20 @@ pub(crate) fn host_name() -> String {
         .nodename()
         .to_string_lossy()
         .into_owned()
+}
+
+/// The PID namespace this process sees pids in: the inode of `/proc/self/ns/pid`
+/// (namespaces(7)); 0 if it cannot be read.
+#[cfg(target_os = "linux")]
+pub(crate) fn pid_namespace() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/pid").map_or(0, |m| m.ino())
+}
+
+/// macOS has no PID namespaces.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn pid_namespace() -> u64 {
+    0
 }
 
 /// Identifies this boot of the machine: Linux's `/proc/sys/kernel/random/boot_id`.
@@ -492,6 +508,7 @@ pub(crate) fn current_process() -> Arc<ProcessIdentity> {
         _ => {
             let me = Arc::new(ProcessIdentity {
                 pid,
+                pid_ns: pid_namespace(),
                 start: process_start(pid).unwrap_or(0),
                 boot: boot_id(),
                 host: host_name(),

@@ -413,6 +413,8 @@ pub(crate) fn error_kind(e: &io::Error) -> crate::ErrorKind {
 #[derive(Clone, Debug)]
 pub(crate) struct ProcessIdentity {
     pub(crate) pid: u32,
+    /// Windows has no PID namespaces: always 0.
+    pub(crate) pid_ns: u64,
     pub(crate) start: u64,
     pub(crate) boot: String,
     pub(crate) host: String,
@@ -474,6 +476,7 @@ pub(crate) fn current_process() -> Arc<ProcessIdentity> {
         let pid = current_pid();
         Arc::new(ProcessIdentity {
             pid,
+            pid_ns: 0,
             start: process_start(pid).unwrap_or(0),
             boot: boot_id(),
             host: host_name(),

@@ -32,7 +32,27 @@ impl Helper {
     }
 
     pub fn start(role: &str, lock: &Path, arg: &str) -> Helper {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+        Helper::start_with(
+            Command::new(std::env::current_exe().unwrap()),
+            role,
+            lock,
+            arg,
+        )
+    }
+
+    /// A `serve` helper in a PID namespace (and with a /proc) of its own, where it is PID 1,
+    /// as a program in a container is: through util-linux's unshare(1), which root can run.
+    #[cfg(target_os = "linux")]
+    pub fn serve_in_own_pid_namespace(lock: &Path) -> Helper {
+        let mut unshare = Command::new("unshare");
+        unshare
+            .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+            .arg(std::env::current_exe().unwrap());
+        Helper::start_with(unshare, "serve", lock, "")
+    }
+
+    fn start_with(mut command: Command, role: &str, lock: &Path, arg: &str) -> Helper {
+        let mut child = command
             .args([
                 "helper::entry",
                 "--exact",

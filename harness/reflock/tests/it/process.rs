@@ -31,6 +31,38 @@ fn multi_process_exclusive_excludes_another_process() {
     drop(guard);
 }
 
+/// A holder in another PID namespace (a container) is reported as such, never by a pid that
+/// means another process here. Needs root, for the namespace.
+#[cfg(target_os = "linux")]
+#[test]
+fn multi_process_holder_in_another_pid_namespace_is_reported_as_such() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test makes a PID namespace: run it as root"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = lock_in(&dir);
+    let mut holder = Helper::serve_in_own_pid_namespace(&path);
+    assert!(holder.ask("acquire ex try").starts_with("ok "));
+    assert_eq!(holder.ask("pid"), "1");
+
+    let err = LockFile::new(&path).try_exclusive().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Contended);
+    let recorded = err.holder().expect("the holder recorded itself");
+    assert!(recorded.in_another_pid_namespace());
+    assert_eq!(recorded.pid(), 1, "the pid as the holder sees it");
+    assert!(
+        err.to_string()
+            .contains("(a process in another PID namespace, pid 1 there,"),
+        "{err}"
+    );
+    let queried = LockFile::new(&path).holder().unwrap().expect("held");
+    assert!(queried.in_another_pid_namespace());
+    assert_eq!(holder.ask("release"), "released");
+}
+
 #[test]
 fn multi_process_sigkilled_holder_frees_the_lock_at_once() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,7 +16,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 use lockcheck_model::{
-    Action, BrokenReason, Event, EventKind, Fault, History, Observation, Scenario, Step,
+    Action, BrokenReason, Event, EventKind, Fault, History, Observation, PidNamespace, Scenario,
+    Step,
 };
 use lockcheck_protocol::{Hello, Mode, Op, Recovery, Response, Status, Wait};
 
@@ -108,26 +109,18 @@ pub(crate) fn run_iteration(
     iteration: u32,
 ) -> History {
     let origin = Instant::now();
-    let dir = match LockDir::new(opts.temp_root.as_deref(), &scenario.id) {
+    let dir = LockDir::new(opts.temp_root.as_deref(), &scenario.id).and_then(|mut dir| {
+        dir.set_up(&scenario.topology())?;
+        Ok(dir)
+    });
+    let dir = match dir {
         Ok(dir) => dir,
         Err(e) => {
-            let reason = BrokenReason::Harness {
-                message: format!("cannot create the lock directory: {e}"),
-            };
-            let event = Event {
-                at_ns: 0,
-                step: None,
-                round: None,
-                kind: EventKind::Broken {
-                    participant: None,
-                    reason,
-                },
-            };
-            return History {
+            return broken_history(
                 seed,
                 iteration,
-                events: vec![event],
-            };
+                format!("cannot set the lock directory up: {e}"),
+            );
         }
     };
     let confine = Confine::for_scenario(scenario);
@@ -187,6 +180,24 @@ pub(crate) fn run_iteration(
     }
 }
 
+/// The history of an iteration the harness could not start.
+pub(crate) fn broken_history(seed: u64, iteration: u32, message: String) -> History {
+    let event = Event {
+        at_ns: 0,
+        step: None,
+        round: None,
+        kind: EventKind::Broken {
+            participant: None,
+            reason: BrokenReason::Harness { message },
+        },
+    };
+    History {
+        seed,
+        iteration,
+        events: vec![event],
+    }
+}
+
 impl Iteration<'_> {
     fn now_ns(&self) -> u64 {
         self.ns(Instant::now())
@@ -208,11 +219,14 @@ impl Iteration<'_> {
     fn start_all(&mut self, seed: u64) -> StepResult {
         for name in self.scenario.members() {
             let who = self.parts.len();
+            let placement = self.scenario.placement(&name);
+            let lock_path = self.dir.lock_path_via(placement.view);
             let launch = Launch {
                 who,
                 participant: &name,
-                lock_path: self.dir.lock_path(),
+                lock_path: &lock_path,
                 seed,
+                own_pid_namespace: placement.pid_namespace == PidNamespace::Own,
             };
             let adapter = Adapter::spawn_confined(self.spec, &launch, self.confine, &self.tx)
                 .map_err(|e| Broken {

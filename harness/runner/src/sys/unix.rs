@@ -30,8 +30,9 @@ pub(crate) fn configure(cmd: &mut Command) {
             cmd.pre_exec(move || {
                 rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
                 // The parent may have died before prctl took effect: then nothing would ever
-                // deliver the signal, so give up now.
-                if rustix::process::getppid() != Some(parent) {
+                // deliver the signal, so give up now. PID 1 of a new PID namespace sees no
+                // parent (getppid gives 0) and cannot tell; the watchdog covers it.
+                if rustix::process::getppid().is_some_and(|p| p != parent) {
                     return Err(io::Error::other("runner exited during spawn"));
                 }
                 Ok(())
@@ -162,11 +163,19 @@ fn send_watchdog(op: u32, leader: u32) -> io::Result<()> {
     write_record(&record)
 }
 
-fn write_record(record: &[u8]) -> io::Result<()> {
+/// Starts the watchdog now if it is not running, so that it is forked from the runner as it
+/// is (before a thread leaves the runner's mount namespace, for one).
+pub(crate) fn start_watchdog() -> io::Result<()> {
     let mut guard = WATCHDOG.lock().unwrap_or_else(|e| e.into_inner());
     if guard.is_none() {
-        *guard = Some(start_watchdog()?);
+        *guard = Some(fork_watchdog()?);
     }
+    Ok(())
+}
+
+fn write_record(record: &[u8]) -> io::Result<()> {
+    start_watchdog()?;
+    let guard = WATCHDOG.lock().unwrap_or_else(|e| e.into_inner());
     let Some(fd) = guard.as_ref() else {
         return Err(io::Error::other("watchdog not running"));
     };
@@ -178,7 +187,7 @@ fn write_record(record: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-fn start_watchdog() -> io::Result<OwnedFd> {
+fn fork_watchdog() -> io::Result<OwnedFd> {
     let (read_end, write_end) = cloexec_pipe()?;
     // SAFETY: after fork, the child runs only `watchdog_main`, which makes async-signal-safe
     // syscalls on stack buffers and never returns.

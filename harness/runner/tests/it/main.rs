@@ -6,4 +6,5 @@
 mod faults;
 mod misbehaviour;
 mod support;
+mod topology;
 mod waits;

@@ -1,0 +1,95 @@
+//! The lock directory's topology, set up beside it and torn down in reverse.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use lockcheck_model::{LockDirFs, Topology, View};
+
+use super::os;
+
+/// What the runner set up for one iteration: mounts to undo, and the paths it created.
+pub(crate) struct Layout {
+    /// Mount points, in the order they were mounted.
+    mounts: Vec<PathBuf>,
+    /// Paths the runner created, which are therefore not a lock's leftovers.
+    pub created: Vec<PathBuf>,
+    dir: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Layout {
+    /// Sets `topology` up for the lock directory `dir` inside the iteration's temp directory
+    /// `tmp`. Mounts need the calling thread to be [`isolated`](super::isolated).
+    pub fn set_up(tmp: &Path, dir: &Path, topology: &Topology) -> io::Result<Layout> {
+        let mut layout = Layout {
+            mounts: Vec::new(),
+            created: Vec::new(),
+            dir: dir.to_owned(),
+            tmp: tmp.to_owned(),
+        };
+        if let LockDirFs::Tmpfs { size_bytes, full } = topology.lock_dir.fs {
+            os::mount_tmpfs(dir, size_bytes)
+                .map_err(|e| context(e, "mounting a tmpfs at the lock directory"))?;
+            layout.mounts.push(dir.to_owned());
+            if full {
+                let filler = dir.join("filler");
+                fill(&filler).map_err(|e| context(e, "filling the tmpfs"))?;
+                layout.created.push(filler);
+            }
+        }
+        if topology.lock_dir.read_only {
+            os::remount_read_only(dir)
+                .map_err(|e| context(e, "remounting the lock directory read-only"))?;
+        }
+        let views = &topology.placements;
+        if views.iter().any(|p| p.view == View::BindMount) {
+            let target = layout.path(View::BindMount);
+            fs::create_dir(&target)?;
+            layout.created.push(target.clone());
+            os::bind(dir, &target).map_err(|e| context(e, "bind-mounting the lock directory"))?;
+            layout.mounts.push(target);
+        }
+        if views.iter().any(|p| p.view == View::SymlinkedDir) {
+            let link = layout.path(View::SymlinkedDir);
+            os::symlink_dir(dir, &link)?;
+            layout.created.push(link);
+        }
+        Ok(layout)
+    }
+
+    /// The directory through which `view` reaches the lock directory.
+    pub fn path(&self, view: View) -> PathBuf {
+        match view {
+            View::Direct => self.dir.clone(),
+            View::BindMount => self.tmp.join("bind"),
+            View::SymlinkedDir => self.tmp.join("link"),
+        }
+    }
+}
+
+impl Drop for Layout {
+    fn drop(&mut self) {
+        for mount in self.mounts.iter().rev() {
+            let _ = os::unmount(mount);
+        }
+    }
+}
+
+fn context(e: io::Error, what: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+/// Writes zeros to `path` until the file system has no block left (ENOSPC).
+fn fill(path: &Path) -> io::Result<()> {
+    let mut file = fs::File::create_new(path)?;
+    let block = [0u8; 4096];
+    loop {
+        match file.write(&block) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::StorageFull => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
