@@ -4,6 +4,7 @@ mod bench;
 mod capabilities;
 mod check;
 mod history_dsl;
+mod input_bounds;
 mod manifest;
 mod props;
 mod scenario_errors;
