@@ -10,7 +10,7 @@ use std::ops::Range;
 use lockcheck_protocol::{Capability, Vocabulary};
 
 use crate::scenario::{Action, Expect, Level, Outcome, ParticipantGroup, Scenario, Step};
-use crate::source::{ScenarioError, line_of};
+use crate::source::{ScenarioError, decode, line_of};
 use crate::toml_read::{Doc, Result, Table, a_or_an, closest, is_kebab, one_of};
 
 mod actions;
@@ -47,15 +47,23 @@ pub fn parse_scenario_file(path: &str, text: &str) -> std::result::Result<Scenar
     read(path, text, true)
 }
 
-/// Reads a catalogue: every file of `files` (path for messages, text) with
+/// Reads a catalogue: every file of `files` (path for messages, contents) decoded with
+/// [`decode`] and read with
 /// [`parse_scenario_file`], and no id twice. Returns the scenarios that read, in the order
 /// given, and an error for every file that did not, so a user sees every bad file at once; a
 /// second file with an id already taken is an error at its id, naming the first.
-pub fn parse_catalogue(files: &[(&str, &str)]) -> (Vec<Scenario>, Vec<ScenarioError>) {
+pub fn parse_catalogue(files: &[(&str, &[u8])]) -> (Vec<Scenario>, Vec<ScenarioError>) {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut first: HashMap<String, &str> = HashMap::new();
     let mut errors = Vec::new();
-    for &(path, text) in files {
+    for &(path, bytes) in files {
+        let text = match decode(path, bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                errors.push(err);
+                continue;
+            }
+        };
         match parse_scenario_file(path, text) {
             Ok(scenario) => match first.get(&scenario.id) {
                 Some(earlier) => errors.push(id_error(

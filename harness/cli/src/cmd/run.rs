@@ -39,7 +39,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     );
     let result = lockcheck_runner::run(&spec, &scenarios, &opts, &mut |event| match event {
         RunEvent::ScenarioStarted { scenario, .. } => {
-            progress.set_message(format!("{}::{}", scenario.level.as_str(), scenario.id));
+            progress.set_message(catalogue::name(scenario));
         }
         RunEvent::ScenarioFinished { .. } => progress.inc(1),
         RunEvent::Probed { .. } => {}

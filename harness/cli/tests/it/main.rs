@@ -4,6 +4,7 @@
 #![cfg(unix)]
 
 mod bench;
+mod catalogue;
 mod cleanup;
 mod errors;
 mod run;

@@ -112,9 +112,10 @@ fn a_catalogue_reports_every_bad_file_and_every_repeated_id() {
     let bad = with_steps(&acquire()).replace("level = \"core\"", "level = \"kernel\"");
     let bad = bad.replace("\"sample\"", "\"broken\"");
     let files = [
-        ("a/sample.toml", good.as_str()),
-        ("b/broken.toml", bad.as_str()),
-        ("b/sample.toml", good.as_str()),
+        ("a/sample.toml", good.as_bytes()),
+        ("b/broken.toml", bad.as_bytes()),
+        ("b/latin1.toml", b"id = \"caf\xe9\"\n".as_slice()),
+        ("b/sample.toml", good.as_bytes()),
     ];
     let (scenarios, errors) = parse_catalogue(&files);
     assert_eq!(scenarios.len(), 1, "the first `sample` is kept");
