@@ -76,8 +76,10 @@ pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
     let absolute = fs::canonicalize(path)
         .with_context(|| format!("cannot resolve manifest path {}", path.display()))?;
     let dir = absolute.parent().unwrap_or(Path::new("."));
-    let project = Project::find(dir, TargetDir::UnderRoot)
-        .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::UnderRoot));
+    // `{target}` is what cargo's is, as for `matrix`: never the source checkout when
+    // CARGO_TARGET_DIR says otherwise.
+    let project = Project::find(dir, TargetDir::CargoEnvOrUnderRoot)
+        .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::CargoEnvOrUnderRoot));
     if !manifest.setup.is_empty() && std::io::stderr().is_terminal() {
         // Progress, not output: a first set-up can take a while (venvs, npm, cargo).
         let _ = writeln!(std::io::stderr(), "preparing `{}`...", manifest.name);

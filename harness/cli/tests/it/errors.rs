@@ -191,3 +191,34 @@ fn bench_baseline_name_that_is_a_path() {
 fn bench_with_no_contenders() {
     check_error(&["bench", "--contenders", "0"], 2, "bench_zero_contenders");
 }
+
+/// `run --impl` with a manifest whose adapter is `program`: lockcheck could not run (3).
+#[track_caller]
+fn check_adapter_program(program: &str, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let program = program.replace("{dir}", dir.path().to_str().unwrap());
+    let manifest = write(
+        dir.path(),
+        "impl.toml",
+        &format!("name = \"x\"\ncommand = [\"{program}\"]\n"),
+    );
+    check_error(
+        &[
+            "run",
+            "--impl",
+            manifest.to_str().unwrap(),
+            "--scenario",
+            "exclusive-basic",
+        ],
+        3,
+        name,
+    );
+}
+
+#[test]
+fn a_missing_adapter_program_and_a_non_executable_one_exit_alike() {
+    check_adapter_program("{dir}/no-such-adapter", "adapter_missing");
+    let dir = tempfile::tempdir().unwrap();
+    let script = write(dir.path(), "adapter.sh", "echo hi\n");
+    check_adapter_program(script.to_str().unwrap(), "adapter_not_executable");
+}
