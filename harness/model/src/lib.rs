@@ -23,7 +23,8 @@ pub use expectations::{Expectation, Expectations, fired_checks, parse_expectatio
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
 pub use manifest::{Manifest, MustFail, Placeholders, parse_manifest};
 pub use parse::{
-    MAX_PARTICIPANTS, MAX_STEPS, parse_catalogue, parse_scenario, parse_scenario_file,
+    MAX_PARTICIPANTS, MAX_STEPS, ScenarioKey, parse_catalogue, parse_scenario, parse_scenario_file,
+    scenario_keys,
 };
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{

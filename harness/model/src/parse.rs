@@ -35,6 +35,41 @@ const TOP_KEYS: &[&str] = &[
     "steps",
 ];
 
+/// The keys of a `[[participants]]` section.
+const PARTICIPANT_KEYS: &[&str] = &["name", "count"];
+
+/// A key the scenario reader accepts: where it may appear, and the range of its value when it
+/// is a number. `docs/scenarios.md` documents every one (a test checks it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioKey {
+    /// `scenario` (the top level), `participants`, or the `do` value of a step.
+    pub section: &'static str,
+    /// The key.
+    pub key: &'static str,
+    /// For a number, its range as the docs write it, such as `0 to 60000`.
+    pub range: Option<String>,
+}
+
+/// Every key the scenario reader accepts, section by section, in the order messages list
+/// them.
+pub fn scenario_keys() -> Vec<ScenarioKey> {
+    let sections = [("scenario", TOP_KEYS), ("participants", PARTICIPANT_KEYS)]
+        .into_iter()
+        .chain(ACTIONS.iter().map(|a| (a.name, a.keys)));
+    sections
+        .flat_map(|(section, keys)| {
+            keys.iter().map(move |&key| ScenarioKey {
+                section,
+                key,
+                range: limits::LIMITS
+                    .iter()
+                    .find(|l| l.key == key)
+                    .map(|l| l.range()),
+            })
+        })
+        .collect()
+}
+
 /// Reads one scenario. `file_name` is only used in messages.
 pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
     read(file_name, text, false)
@@ -245,7 +280,7 @@ fn read_participants(top: &Table<'_, '_>) -> Result<Vec<ParticipantGroup>> {
     let mut first_seen: HashMap<String, u32> = HashMap::new();
     let mut total = 0u64;
     for table in &tables {
-        table.allow(&["name", "count"], "a participant")?;
+        table.allow(PARTICIPANT_KEYS, "a participant")?;
         let name_expected = "a name matching [a-z][a-z0-9_]*, such as `a` or `writer_2`";
         let (name, field) = table.required_str("name", name_expected)?;
         if !is_participant_name(name) {

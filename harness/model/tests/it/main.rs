@@ -7,6 +7,7 @@ mod history_dsl;
 mod input_bounds;
 mod manifest;
 mod props;
+mod scenario_docs;
 mod scenario_errors;
 mod scenario_files;
 mod scenario_parse;
