@@ -18,6 +18,9 @@ use crate::exit::Exit;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
+    if let Some(dir) = &args.report {
+        check_report_dir(dir)?;
+    }
     let (spec, replay) = match &args.manifest {
         Some(path) => (
             manifest_spec(path)?,
@@ -95,6 +98,18 @@ pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
         )),
         Prepared::Failed(error) => Err(error.into()),
     }
+}
+
+/// Creates the report directory and writes and removes a file in it, so that a directory the
+/// report cannot be written to is found before the first scenario rather than after the last.
+fn check_report_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create report directory {}", dir.display()))?;
+    let probe = dir.join(format!(".lockcheck-writable-{}", std::process::id()));
+    fs::write(&probe, b"")
+        .with_context(|| format!("cannot write in report directory {}", dir.display()))?;
+    fs::remove_file(&probe).with_context(|| format!("cannot remove {} again", probe.display()))?;
+    Ok(())
 }
 
 fn write_report(dir: &Path, result: &RunResult) -> anyhow::Result<()> {

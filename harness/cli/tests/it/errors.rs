@@ -222,3 +222,17 @@ fn a_missing_adapter_program_and_a_non_executable_one_exit_alike() {
     let script = write(dir.path(), "adapter.sh", "echo hi\n");
     check_adapter_program(script.to_str().unwrap(), "adapter_not_executable");
 }
+
+#[test]
+fn an_unwritable_report_directory_is_found_before_any_scenario_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the report directory would be: no one, root included, can write
+    // a report inside it.
+    let file = write(dir.path(), "not-a-dir", "");
+    let report = file.join("report");
+    check_error(
+        &["run", "--report", report.to_str().unwrap()],
+        3,
+        "report_dir_unwritable",
+    );
+}
