@@ -9,3 +9,4 @@ mod cleanup;
 mod errors;
 mod run;
 mod support;
+mod workflow;
