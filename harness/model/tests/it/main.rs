@@ -3,6 +3,7 @@
 mod bench;
 mod capabilities;
 mod check;
+mod fuzz;
 mod history_dsl;
 mod input_bounds;
 mod manifest;
