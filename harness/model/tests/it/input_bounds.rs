@@ -7,31 +7,7 @@ use lockcheck_model::{
     parse_scenario_file,
 };
 
-const HEADER: &str = r#"id = "sample"
-level = "core"
-description = "A sample."
-catches = "nothing in particular"
-requires = ["exclusive", "try", "timeout"]
-
-[[participants]]
-name = "a"
-[[participants]]
-name = "b"
-count = 3
-"#;
-
-/// Parses `toml`, which must fail, and snapshots the rendered error under `name`.
-#[track_caller]
-fn check_err(name: &str, toml: &str) {
-    match parse_scenario("scenarios/sample.toml", toml) {
-        Ok(scenario) => panic!("expected an error for {name}, got {scenario:#?}"),
-        Err(err) => insta::assert_snapshot!(name, err.to_string()),
-    }
-}
-
-fn with_steps(steps: &str) -> String {
-    format!("{HEADER}\n{steps}")
-}
+use crate::scenario_errors::{check_err, with_steps};
 
 fn acquire() -> String {
     "[[steps]]\nwho = \"a\"\ndo = \"acquire\"\n".to_owned()
@@ -67,7 +43,7 @@ fn a_huge_count_is_refused_before_anything_is_allocated() {
 fn participants_are_bounded_in_all_not_only_per_group() {
     let text = with_steps(&acquire()).replace(
         "count = 3",
-        "count = 60\n[[participants]]\nname = \"c\"\ncount = 41",
+        "count = 60\n[[participants]]\nname = \"d\"\ncount = 39",
     );
     check_err("participants_in_all", &text);
 }
@@ -84,7 +60,7 @@ fn one_step_too_many_is_refused_at_that_step() {
 fn a_fraction_above_its_maximum_is_out_of_range() {
     check_err(
         "window_too_large",
-        &with_steps("[[steps]]\nwho = \"b\"\ndo = \"crash_acquire\"\nwindow = 10.5\n"),
+        &with_steps("[[steps]]\nwho = \"c\"\ndo = \"crash_acquire\"\nwindow = 10.5\n"),
     );
 }
 
@@ -94,7 +70,7 @@ fn the_largest_value_of_a_range_is_accepted() {
         "[[steps]]\nwho = \"a\"\ndo = \"acquire\"\nwait = \"timeout\"\ntimeout_ms = 60000\n\
          [[steps]]\ndo = \"sleep\"\nms = 60000\nlease_factor = 10\n",
     )
-    .replace("count = 3", "count = 99");
+    .replace("count = 3", "count = 98");
     parse_scenario("scenarios/sample.toml", &text).unwrap_or_else(|e| panic!("{e}"));
 }
 
