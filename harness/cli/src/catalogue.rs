@@ -2,29 +2,28 @@
 
 use anyhow::{Context, bail};
 use globset::{Glob, GlobSetBuilder};
-use lockcheck::load_scenarios;
-use lockcheck::project::parse_scenario;
-use lockcheck_model::{Level, Scenario};
-use lockcheck_protocol::Vocabulary;
+use lockcheck::project::{parse_catalogue, read_all, scenario_files};
+use lockcheck_model::Scenario;
 
 use crate::cli::CatalogueArgs;
 
 include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
-/// The scenarios `args` select, in catalogue order (by level, then id).
+/// The scenarios `args` select, in catalogue order (by level, then id): the built-in
+/// catalogue and every `--scenarios` file, or with `--replace-catalogue` those files alone.
 pub fn select(args: &CatalogueArgs) -> anyhow::Result<Vec<Scenario>> {
-    let all = match &args.scenarios {
-        Some(dir) => load_scenarios(dir)?,
-        None => EMBEDDED
-            .iter()
-            .map(|(name, text)| parse_scenario(name, text))
-            .collect::<anyhow::Result<Vec<_>>>()?,
-    };
-    let levels = args
-        .level
-        .iter()
-        .map(|l| parse_level(l))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
+    if !args.replace_catalogue {
+        texts.extend(EMBEDDED.iter().map(|(name, text)| {
+            (
+                format!("built-in:scenarios/{name}"),
+                text.as_bytes().to_vec(),
+            )
+        }));
+    }
+    let files = scenario_files(&args.scenarios)?;
+    texts.extend(read_all(&files, |path| path.display().to_string())?);
+    let all = parse_catalogue(texts)?;
     let mut globs = GlobSetBuilder::new();
     for pattern in &args.scenario {
         globs.add(
@@ -32,24 +31,18 @@ pub fn select(args: &CatalogueArgs) -> anyhow::Result<Vec<Scenario>> {
         );
     }
     let globs = globs.build()?;
-    let mut chosen: Vec<Scenario> = all
+    let chosen: Vec<Scenario> = all
         .into_iter()
-        .filter(|s| levels.is_empty() || levels.contains(&s.level))
-        .filter(|s| args.scenario.is_empty() || globs.is_match(&s.id))
+        .filter(|s| args.level.is_empty() || args.level.contains(&s.level))
+        .filter(|s| args.scenario.is_empty() || globs.is_match(&s.id) || globs.is_match(name(s)))
         .collect();
     if chosen.is_empty() {
         bail!("no scenario matches the given --scenario/--level filters (see `lockcheck list`)");
     }
-    chosen.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
     Ok(chosen)
 }
 
-fn parse_level(name: &str) -> anyhow::Result<Level> {
-    Level::from_name(name).with_context(|| {
-        let names: Vec<_> = Level::names().collect();
-        format!(
-            "unknown level `{name}`, expected one of: {}",
-            names.join(", ")
-        )
-    })
+/// A scenario's name as lists and progress print it: `core::exclusive-basic`.
+pub fn name(scenario: &Scenario) -> String {
+    format!("{}::{}", scenario.level.as_str(), scenario.id)
 }

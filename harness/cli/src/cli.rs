@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use lockcheck_model::Level;
+use lockcheck_protocol::Vocabulary;
 
 use crate::exit;
 
@@ -34,15 +36,20 @@ pub enum Command {
 /// Which scenarios to use.
 #[derive(Debug, clap::Args)]
 pub struct CatalogueArgs {
-    /// Read scenarios from this directory instead of the built-in catalogue.
-    #[arg(long, value_name = "DIR")]
-    pub scenarios: Option<PathBuf>,
-    /// Only scenarios whose id matches this glob (repeatable).
+    /// Add the scenarios in this file, or in every *.toml under this directory, to the
+    /// built-in catalogue (repeatable; see docs/scenarios.md).
+    #[arg(long, value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Use only the --scenarios files, without the built-in catalogue.
+    #[arg(long, requires = "scenarios")]
+    pub replace_catalogue: bool,
+    /// Only scenarios whose id, or name as printed (`core::exclusive-basic`), matches this
+    /// glob (repeatable).
     #[arg(long = "scenario", value_name = "GLOB")]
     pub scenario: Vec<String>,
     /// Only scenarios of this level: core, crash, pause, process, shared, fs, topology (repeatable).
-    #[arg(long, value_name = "LEVEL")]
-    pub level: Vec<String>,
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub level: Vec<Level>,
 }
 
 /// `lockcheck run`.
@@ -125,4 +132,15 @@ pub struct MatrixArgs {
     /// Which scenarios.
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
+}
+
+/// A `--level` value: a bad one is a usage error, reported by clap with exit status 2.
+fn parse_level(name: &str) -> Result<Level, String> {
+    Level::from_name(name).ok_or_else(|| {
+        let names: Vec<_> = Level::names().collect();
+        format!(
+            "unknown level `{name}`, expected one of: {}",
+            names.join(", ")
+        )
+    })
 }

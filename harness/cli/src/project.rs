@@ -4,10 +4,11 @@
 //! `lockcheck matrix`, the conformance gate and the mutant zoo.
 
 use std::fs;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use lockcheck_model::{Expectations, Manifest, Placeholders, Scenario};
+use lockcheck_model::{Expectations, MAX_FILE_BYTES, Manifest, Placeholders, Scenario};
 use lockcheck_runner::{AdapterSpec, PrepareEnv};
 
 /// Where `{target}` points, chosen by each caller.
@@ -114,7 +115,8 @@ impl Project {
 
     /// The catalogue in `scenarios/`, named relative to the root in messages.
     pub fn scenarios(&self) -> anyhow::Result<Vec<Scenario>> {
-        read_scenarios(&self.root.join("scenarios"), |path| self.relative(path))
+        let files = scenario_files(&[self.root.join("scenarios")])?;
+        parse_catalogue(read_all(&files, |path| self.relative(path))?)
     }
 }
 
@@ -129,13 +131,36 @@ pub fn reflock_spec(lockcheck: &Path) -> AdapterSpec {
 
 /// The manifest at `path`, named `name` in messages.
 pub fn read_manifest(path: &Path, name: &str) -> anyhow::Result<Manifest> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read manifest {name}"))?;
+    let text = read_text(path, name).with_context(|| format!("cannot read manifest {name}"))?;
     lockcheck_model::parse_manifest(name, &text).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Every `*.toml` scenario in `dir` (not its subdirectories), sorted by level then id.
+/// The text of the scenario or manifest file at `path`, named `name` in messages: at most
+/// one byte past [`MAX_FILE_BYTES`] is read, and text that is not UTF-8 is an error at the bad
+/// byte.
+pub fn read_text(path: &Path, name: &str) -> anyhow::Result<String> {
+    let bytes = read_bytes(path)?;
+    lockcheck_model::decode(name, &bytes)
+        .map(str::to_owned)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The contents of `path`, up to one byte past [`MAX_FILE_BYTES`]: enough for the readers to
+/// refuse a file that is too large without reading all of it.
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Every scenario file under `dir` and its subdirectories, sorted by level then id; every
+/// bad file is reported, not only the first.
 pub fn load_scenarios(dir: &Path) -> anyhow::Result<Vec<Scenario>> {
-    read_scenarios(dir, |path| path.display().to_string())
+    let files = scenario_files(std::slice::from_ref(&dir.to_owned()))?;
+    let texts = read_all(&files, |path| path.display().to_string())?;
+    parse_catalogue(texts)
 }
 
 /// Parses scenario text; the model's message already names file:line:col and shows the line.
@@ -156,14 +181,77 @@ pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn read_scenarios(dir: &Path, name: impl Fn(&Path) -> String) -> anyhow::Result<Vec<Scenario>> {
-    let paths = toml_files(dir)
-        .with_context(|| format!("cannot read scenario directory {}", dir.display()))?;
-    let mut scenarios = Vec::with_capacity(paths.len());
+/// The scenario files `paths` name: a file as it is (whatever its extension), a directory as
+/// every `*.toml` in it and its subdirectories, in sorted order. A directory with none is an
+/// error, as is a path that does not exist.
+pub fn scenario_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
     for path in paths {
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        scenarios.push(parse_scenario(&name(&path), &text)?);
+        let meta = fs::metadata(path)
+            .with_context(|| format!("cannot read scenarios at {}", path.display()))?;
+        if !meta.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let before = files.len();
+        walk(path, &mut files)
+            .with_context(|| format!("cannot read scenario directory {}", path.display()))?;
+        if files.len() == before {
+            anyhow::bail!(
+                "no scenario files (*.toml) in {} or its subdirectories",
+                path.display()
+            );
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The contents of every file of `files`, each with its name for messages.
+pub fn read_all(
+    files: &[PathBuf],
+    name: impl Fn(&Path) -> String,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    files
+        .iter()
+        .map(|path| {
+            let name = name(path);
+            read_bytes(path)
+                .with_context(|| format!("cannot read {name}"))
+                .map(|bytes| (name, bytes))
+        })
+        .collect()
+}
+
+/// A catalogue from (name, contents) pairs, sorted by level then id: one error that shows
+/// every bad file and every id used twice, or the scenarios.
+pub fn parse_catalogue(files: Vec<(String, Vec<u8>)>) -> anyhow::Result<Vec<Scenario>> {
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_slice()))
+        .collect();
+    let (mut scenarios, errors) = lockcheck_model::parse_catalogue(&refs);
+    match errors.len() {
+        0 => {}
+        1 => anyhow::bail!("{}", errors[0]),
+        n => {
+            let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::bail!("{n} scenario files cannot be used:\n\n{}", all.join("\n\n"));
+        }
     }
     scenarios.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
     Ok(scenarios)

@@ -23,12 +23,17 @@ pub use check::{
 pub use expectations::{Expectation, Expectations, fired_checks, parse_expectations, wrong_check};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
 pub use manifest::{Manifest, MustFail, Placeholders, parse_manifest};
-pub use parse::parse_scenario;
+pub use parse::{
+    MAX_PARTICIPANTS, MAX_STEPS, ScenarioKey, parse_catalogue, parse_scenario, parse_scenario_file,
+    scenario_keys,
+};
 pub use result::{RunResult, ScenarioResult};
 pub use scenario::{
     Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario,
     SleepSpec, Step, WaitSpec,
 };
-pub use source::{FileError, FileErrorKind, ManifestError, ScenarioError};
+pub use source::{
+    FileError, FileErrorKind, MAX_FILE_BYTES, ManifestError, SNIPPET_WIDTH, ScenarioError, decode,
+};
 pub use topology::{LockDirFs, LockDirSpec, PidNamespace, Placement, Topology, View, parse_size};
 pub use verdict::{Finding, FindingKind, Interval, Verdict};

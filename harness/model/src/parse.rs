@@ -10,11 +10,15 @@ use std::ops::Range;
 use lockcheck_protocol::{Capability, Vocabulary};
 
 use crate::scenario::{Action, Expect, Level, Outcome, ParticipantGroup, Scenario, Step};
-use crate::source::{ScenarioError, line_of};
+use crate::source::{ScenarioError, decode, line_of};
 use crate::toml_read::{Doc, Result, Table, a_or_an, closest, is_kebab, one_of};
 
 mod actions;
+mod limits;
 mod topology;
+
+use limits::limit;
+pub use limits::{MAX_PARTICIPANTS, MAX_STEPS};
 
 use actions::{ACTIONS, StepAt, Target, action_names, bounds, expect, octal};
 
@@ -33,8 +37,115 @@ const TOP_KEYS: &[&str] = &[
     "steps",
 ];
 
-/// Reads one scenario file. `file_name` is only used in messages.
+/// The keys of a `[[participants]]` section.
+const PARTICIPANT_KEYS: &[&str] = &["name", "count", "pid_namespace", "view"];
+
+/// A key the scenario reader accepts: where it may appear, and the range of its value when it
+/// is a number. `docs/scenarios.md` documents every one (a test checks it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioKey {
+    /// `scenario` (the top level), `participants`, or the `do` value of a step.
+    pub section: &'static str,
+    /// The key.
+    pub key: &'static str,
+    /// For a number, its range as the docs write it, such as `0 to 60000`.
+    pub range: Option<String>,
+}
+
+/// Every key the scenario reader accepts, section by section, in the order messages list
+/// them.
+pub fn scenario_keys() -> Vec<ScenarioKey> {
+    let sections = [
+        ("scenario", TOP_KEYS),
+        ("participants", PARTICIPANT_KEYS),
+        ("lock_dir", topology::LOCK_DIR_KEYS),
+    ]
+    .into_iter()
+    .chain(ACTIONS.iter().map(|a| (a.name, a.keys)));
+    sections
+        .flat_map(|(section, keys)| {
+            keys.iter().map(move |&key| ScenarioKey {
+                section,
+                key,
+                range: limits::LIMITS
+                    .iter()
+                    .find(|l| l.key == key)
+                    .map(|l| l.range()),
+            })
+        })
+        .collect()
+}
+
+/// Reads one scenario. `file_name` is only used in messages.
 pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
+    read(file_name, text, false)
+}
+
+/// Reads one scenario file of a catalogue: as [`parse_scenario`], and its id must be its file
+/// name without `.toml` (`scenarios/race-50.toml` holds `race-50`), so that a file is found by
+/// its id.
+pub fn parse_scenario_file(path: &str, text: &str) -> std::result::Result<Scenario, ScenarioError> {
+    read(path, text, true)
+}
+
+/// Reads a catalogue: every file of `files` (path for messages, contents) decoded with
+/// [`decode`] and read with
+/// [`parse_scenario_file`], and no id twice. Returns the scenarios that read, in the order
+/// given, and an error for every file that did not, so a user sees every bad file at once; a
+/// second file with an id already taken is an error at its id, naming the first.
+pub fn parse_catalogue(files: &[(&str, &[u8])]) -> (Vec<Scenario>, Vec<ScenarioError>) {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut first: HashMap<String, &str> = HashMap::new();
+    let mut errors = Vec::new();
+    for &(path, bytes) in files {
+        let text = match decode(path, bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                errors.push(err);
+                continue;
+            }
+        };
+        match parse_scenario_file(path, text) {
+            Ok(scenario) => match first.get(&scenario.id) {
+                Some(earlier) => errors.push(id_error(
+                    path,
+                    text,
+                    format!("scenario id `{}` is also the id of {earlier}", scenario.id),
+                    "each scenario id in one file only",
+                )),
+                None => {
+                    first.insert(scenario.id.clone(), path);
+                    scenarios.push(scenario);
+                }
+            },
+            Err(err) => errors.push(err),
+        }
+    }
+    (scenarios, errors)
+}
+
+/// An error at the `id` of a scenario that has already been read once.
+fn id_error(path: &str, text: &str, message: String, expected: &str) -> ScenarioError {
+    let doc = Doc::new(path, text);
+    let span = doc
+        .parse()
+        .ok()
+        .and_then(|root| {
+            Table::new(doc, root.get_ref(), 0..0, "the scenario")
+                .field("id")
+                .map(|f| f.span())
+        })
+        .unwrap_or(0..0);
+    doc.err(span, message, expected)
+}
+
+/// The file name of `path` without its directories and its `.toml`.
+fn file_stem(path: &str) -> &str {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    name.strip_suffix(".toml").unwrap_or(name)
+}
+
+fn read(file_name: &str, text: &str, id_is_file_name: bool) -> Result<Scenario> {
     let doc = Doc::new(file_name, text);
     let root = doc.parse()?;
     let top = Table::new(doc, root.get_ref(), 0..0, "the scenario");
@@ -46,6 +157,16 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
             id_field.span(),
             format!("`{id}` is not a valid scenario id"),
             "kebab-case: lowercase letters and digits separated by single dashes, such as `exclusive-basic`",
+        ));
+    }
+    if id_is_file_name && id != file_stem(file_name) {
+        return Err(doc.err(
+            id_field.span(),
+            format!("the id `{id}` is not the file's name"),
+            format!(
+                "`id = \"{}\"`, or the file renamed to {id}.toml",
+                file_stem(file_name)
+            ),
         ));
     }
     let level_expected = one_of(Level::names());
@@ -69,10 +190,8 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
             requires.push(cap);
         }
     }
-    let repeat = top.u32_min("repeat", 1, "an integer >= 1")?.unwrap_or(1);
-    let recovery_slack_ms = top
-        .u64_min("recovery_slack_ms", 0, "a number of milliseconds")?
-        .unwrap_or(500);
+    let repeat = top.int_u32(limit("repeat"))?.unwrap_or(1);
+    let recovery_slack_ms = top.int(limit("recovery_slack_ms"))?.unwrap_or(500);
     let umask = octal(
         &top,
         "umask",
@@ -88,6 +207,13 @@ pub fn parse_scenario(file_name: &str, text: &str) -> std::result::Result<Scenar
     let tables = top
         .tables("steps", "`[[steps]]` sections", "this step")?
         .ok_or_else(|| top.missing("steps", "at least one `[[steps]]` section"))?;
+    if tables.len() > MAX_STEPS {
+        return Err(doc.err(
+            tables[MAX_STEPS].span.clone(),
+            format!("this is step {}, one too many", MAX_STEPS + 1),
+            format!("at most {MAX_STEPS} `[[steps]]` sections"),
+        ));
+    }
     if tables.is_empty() {
         return Err(doc.err(
             top.field("steps").map_or(0..0, |f| f.span()),
@@ -160,12 +286,9 @@ fn read_participants(top: &Table<'_, '_>) -> Result<Vec<ParticipantGroup>> {
     }
     let mut groups: Vec<ParticipantGroup> = Vec::new();
     let mut first_seen: HashMap<String, u32> = HashMap::new();
+    let mut total = 0u64;
     for table in &tables {
-        let keys: Vec<&str> = ["name", "count"]
-            .into_iter()
-            .chain(topology::PLACEMENT_KEYS.iter().copied())
-            .collect();
-        table.allow(&keys, "a participant")?;
+        table.allow(PARTICIPANT_KEYS, "a participant")?;
         let name_expected = "a name matching [a-z][a-z0-9_]*, such as `a` or `writer_2`";
         let (name, field) = table.required_str("name", name_expected)?;
         if !is_participant_name(name) {
@@ -183,7 +306,18 @@ fn read_participants(top: &Table<'_, '_>) -> Result<Vec<ParticipantGroup>> {
             ));
         }
         first_seen.insert(name.to_owned(), line_of(doc.text, table.span.start));
-        let count = table.u32_min("count", 1, "an integer >= 1")?.unwrap_or(1);
+        let count = table.int_u32(limit("count"))?.unwrap_or(1);
+        total += u64::from(count);
+        if total > MAX_PARTICIPANTS {
+            let span = table.field("count").map_or(field.span(), |f| f.span());
+            return Err(doc.err(
+                span,
+                format!("this brings the participants to {total}, too many"),
+                format!(
+                    "at most {MAX_PARTICIPANTS} participants in all, counting every group member"
+                ),
+            ));
+        }
         groups.push(ParticipantGroup {
             name: name.to_owned(),
             count,

@@ -1,13 +1,14 @@
 //! A small typed reader over toml's spanned document tree, shared by the scenario and
 //! manifest parsers so that every message carries a position and says what was expected.
 
+use std::fmt;
 use std::ops::Range;
 
 use lockcheck_protocol::Vocabulary;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::source::{FileError, FileErrorKind};
+use crate::source::{FileError, FileErrorKind, too_large};
 
 /// The file being read: its name and text, for positions in messages.
 #[derive(Clone, Copy)]
@@ -28,6 +29,9 @@ impl<'a> Doc<'a> {
 
     /// Parses the text as TOML, turning syntax errors into positioned messages.
     pub(crate) fn parse(&self) -> Result<Spanned<DeTable<'a>>> {
+        if let Some(err) = too_large(self.file, self.text.as_bytes()) {
+            return Err(err);
+        }
         DeTable::parse(self.text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().replace('\n', " ");
@@ -223,47 +227,47 @@ impl<'t, 'a> Table<'t, 'a> {
         Ok(s.trim().to_owned())
     }
 
-    pub(crate) fn u64(&self, key: &str, expected: &str) -> Result<Option<(u64, Field<'t, 'a>)>> {
-        let Some(field) = self.field(key) else {
+    /// The integer at `limit.key`, if present, within `limit`'s range.
+    pub(crate) fn int(&self, limit: &Limit) -> Result<Option<u64>> {
+        let Some(field) = self.field(limit.key) else {
             return Ok(None);
         };
         let DeValue::Integer(int) = field.value.get_ref() else {
-            return Err(self.wrong_type(&field, expected));
+            return Err(self.wrong_type(&field, &limit.expected()));
         };
         match u64::from_str_radix(int.as_str(), int.radix()) {
-            Ok(n) => Ok(Some((n, field))),
-            Err(_) => Err(self.doc.err(
-                field.span(),
-                format!("`{key}` is {int}, out of range"),
-                expected,
-            )),
+            Ok(n) if limit.holds(n as f64) => Ok(Some(n)),
+            _ => Err(limit.out_of_range(self.doc, &field, int)),
         }
     }
 
-    /// An integer of at least `min`.
-    pub(crate) fn u64_min(&self, key: &str, min: u64, expected: &str) -> Result<Option<u64>> {
-        match self.u64(key, expected)? {
-            Some((n, field)) if n < min => {
-                Err(self
-                    .doc
-                    .err(field.span(), format!("`{key}` is {n}, too small"), expected))
-            }
-            other => Ok(other.map(|(n, _)| n)),
-        }
+    /// [`Table::int`] for a limit whose maximum fits in a `u32`.
+    pub(crate) fn int_u32(&self, limit: &Limit) -> Result<Option<u32>> {
+        debug_assert!(limit.max <= f64::from(u32::MAX));
+        Ok(self.int(limit)?.map(|n| n as u32))
     }
 
-    pub(crate) fn u32_min(&self, key: &str, min: u32, expected: &str) -> Result<Option<u32>> {
-        match self.u64(key, expected)? {
-            Some((n, field)) if n < u64::from(min) => {
-                Err(self
-                    .doc
-                    .err(field.span(), format!("`{key}` is {n}, too small"), expected))
-            }
-            Some((n, field)) => u32::try_from(n).map(Some).map_err(|_| {
-                self.doc
-                    .err(field.span(), format!("`{key}` is {n}, too large"), expected)
-            }),
-            None => Ok(None),
+    /// The number (integer or float) at `limit.key`, if present, within `limit`'s range.
+    pub(crate) fn fraction(&self, limit: &Limit) -> Result<Option<f64>> {
+        let Some(field) = self.field(limit.key) else {
+            return Ok(None);
+        };
+        let (n, text) = match field.value.get_ref() {
+            DeValue::Float(f) => (
+                f.as_str().replace('_', "").parse::<f64>().ok(),
+                f.to_string(),
+            ),
+            DeValue::Integer(i) => (
+                i64::from_str_radix(i.as_str(), i.radix())
+                    .ok()
+                    .map(|i| i as f64),
+                i.to_string(),
+            ),
+            _ => return Err(self.wrong_type(&field, &limit.expected())),
+        };
+        match n {
+            Some(n) if limit.holds(n) => Ok(Some(n)),
+            _ => Err(limit.out_of_range(self.doc, &field, text)),
         }
     }
 
@@ -274,28 +278,6 @@ impl<'t, 'a> Table<'t, 'a> {
         match field.value.get_ref() {
             DeValue::Boolean(b) => Ok(Some(*b)),
             _ => Err(self.wrong_type(&field, "`true` or `false`")),
-        }
-    }
-
-    /// A number (integer or float) greater than zero.
-    pub(crate) fn positive_f64(&self, key: &str, expected: &str) -> Result<Option<f64>> {
-        let Some(field) = self.field(key) else {
-            return Ok(None);
-        };
-        let n = match field.value.get_ref() {
-            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .ok()
-                .map(|i| i as f64),
-            _ => return Err(self.wrong_type(&field, expected)),
-        };
-        match n {
-            Some(n) if n.is_finite() && n > 0.0 => Ok(Some(n)),
-            _ => Err(self.doc.err(
-                field.span(),
-                format!("`{key}` is not a positive finite number"),
-                expected,
-            )),
         }
     }
 
@@ -374,6 +356,66 @@ impl<'t, 'a> Table<'t, 'a> {
             }
         }
         Ok(Some(out))
+    }
+}
+
+/// The range a number in a file may take, and what it counts.
+pub(crate) struct Limit {
+    /// The key it is read from.
+    pub(crate) key: &'static str,
+    /// The smallest value allowed; exclusive when `above` is set.
+    pub(crate) min: f64,
+    /// The largest value allowed.
+    pub(crate) max: f64,
+    /// Whether the value is a fraction that must lie above `min` (integers are at least `min`).
+    pub(crate) above: bool,
+    /// What it counts, such as `milliseconds`; empty for a plain count.
+    pub(crate) unit: &'static str,
+}
+
+impl Limit {
+    /// The range as the docs write it: "0 to 60000", or "above 0, up to 10" for a fraction.
+    pub(crate) fn range(&self) -> String {
+        if self.above {
+            format!("above {}, up to {}", self.min, self.max)
+        } else {
+            format!("{} to {}", self.min, self.max)
+        }
+    }
+
+    /// What a message says is expected: "an integer from 0 to 60000 (milliseconds)".
+    pub(crate) fn expected(&self) -> String {
+        let mut text = if self.above {
+            format!("a number {}", self.range())
+        } else {
+            format!("an integer from {}", self.range())
+        };
+        if !self.unit.is_empty() {
+            text.push_str(&format!(" ({})", self.unit));
+        }
+        text
+    }
+
+    fn holds(&self, n: f64) -> bool {
+        let low = if self.above {
+            n > self.min
+        } else {
+            n >= self.min
+        };
+        n.is_finite() && low && n <= self.max
+    }
+
+    fn out_of_range(
+        &self,
+        doc: Doc<'_>,
+        field: &Field<'_, '_>,
+        shown: impl fmt::Display,
+    ) -> FileError {
+        doc.err(
+            field.span(),
+            format!("`{}` is {shown}, out of range", self.key),
+            self.expected(),
+        )
     }
 }
 

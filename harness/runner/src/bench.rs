@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use lockcheck_model::bench::{Contender, Driver, Quantiles, Sample, parse_samples};
 use lockcheck_protocol::{
-    AdapterMessage, Capability, Hello, Mode, Op, Request, Response, Status, Wait, monotonic_ns,
+    AdapterMessage, Capability, Hello, MAX_LINE_BYTES, Mode, Op, Request, Response, Status, Wait,
+    monotonic_ns,
 };
 
 use crate::adapter::{Adapter, Launch, Message, Output};
@@ -285,6 +286,13 @@ fn hello(contender: &mut Running, command: &str, budget: Duration) -> Result<(),
                 return crate::probe::parse_hello(command, &line)
                     .map(drop)
                     .map_err(|e| contender.broken(&e.to_string()));
+            }
+            Ok(Output::TooLong(_)) => {
+                contender.drain_stderr();
+                return Err(contender.broken(&format!(
+                    "sent a first line of more than {MAX_LINE_BYTES} bytes, over the protocol's \
+                     limit"
+                )));
             }
             Ok(_) | Err(RecvTimeoutError::Disconnected) => {
                 contender.drain_stderr();

@@ -168,6 +168,20 @@ pub fn prepare(manifest: &Manifest, vars: &Placeholders, env: &PrepareEnv) -> Pr
                 reused_after: None,
             });
         }
+        ProgramState::NotExecutable => {
+            return Prepared::Failed(SetupError {
+                implementation: manifest.name.clone(),
+                command: String::new(),
+                problem: format!(
+                    "the adapter program {} is not an executable file (make it executable, \
+                     or start it through its interpreter in `command`)",
+                    command[0]
+                ),
+                tail: Vec::new(),
+                log: None,
+                reused_after: None,
+            });
+        }
     }
     Prepared::Ready(AdapterSpec {
         name: manifest.name.clone(),
@@ -266,7 +280,7 @@ fn run_logged(argv: &[String], log: &Path) -> Result<(), Outcome> {
         ProgramState::Present(path) => path,
         ProgramState::NotOnPath => return Err(Outcome::NotInstalled(program.clone())),
         // Left for the spawn to report.
-        ProgramState::Missing => PathBuf::from(program),
+        ProgramState::Missing | ProgramState::NotExecutable => PathBuf::from(program),
     };
     let mut cmd = Command::new(resolved);
     cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
@@ -376,16 +390,21 @@ enum ProgramState {
     NotOnPath,
     /// A path that does not exist.
     Missing,
+    /// A path that exists but cannot be executed: a directory, or a file without execute
+    /// permission.
+    NotExecutable,
 }
 
 /// Where `program` is: a path as given, a bare name searched on `PATH` (with `PATHEXT` on
 /// Windows, so that `npm` finds `npm.cmd`).
 fn program_state(program: &str) -> ProgramState {
     if program.contains(['/', '\\']) {
-        return if Path::new(program).exists() {
-            ProgramState::Present(PathBuf::from(program))
-        } else {
+        return if !Path::new(program).exists() {
             ProgramState::Missing
+        } else if which::which(program).is_err() {
+            ProgramState::NotExecutable
+        } else {
+            ProgramState::Present(PathBuf::from(program))
         };
     }
     match which::which(program) {

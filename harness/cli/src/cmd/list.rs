@@ -15,7 +15,7 @@ pub fn list(args: &CatalogueArgs) -> anyhow::Result<Exit> {
         .unwrap_or(0);
     let mut out = std::io::stdout().lock();
     for s in &scenarios {
-        let name = format!("{}::{}", s.level.as_str(), s.id);
+        let name = catalogue::name(s);
         let requires: Vec<_> = s.requires.iter().map(|c| c.as_str()).collect();
         writeln!(out, "{name:<width$}  requires: {}", requires.join(", "))?;
         writeln!(out, "{:<width$}  {}", "", s.description)?;

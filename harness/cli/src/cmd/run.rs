@@ -18,6 +18,9 @@ use crate::exit::Exit;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
+    if let Some(dir) = &args.report {
+        check_report_dir(dir)?;
+    }
     let (spec, replay) = match &args.manifest {
         Some(path) => (
             manifest_spec(path)?,
@@ -39,7 +42,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     );
     let result = lockcheck_runner::run(&spec, &scenarios, &opts, &mut |event| match event {
         RunEvent::ScenarioStarted { scenario, .. } => {
-            progress.set_message(format!("{}::{}", scenario.level.as_str(), scenario.id));
+            progress.set_message(catalogue::name(scenario));
         }
         RunEvent::ScenarioFinished { .. } => progress.inc(1),
         RunEvent::Probed { .. } => {}
@@ -76,8 +79,10 @@ pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
     let absolute = fs::canonicalize(path)
         .with_context(|| format!("cannot resolve manifest path {}", path.display()))?;
     let dir = absolute.parent().unwrap_or(Path::new("."));
-    let project = Project::find(dir, TargetDir::UnderRoot)
-        .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::UnderRoot));
+    // `{target}` is what cargo's is, as for `matrix`: never the source checkout when
+    // CARGO_TARGET_DIR says otherwise.
+    let project = Project::find(dir, TargetDir::CargoEnvOrUnderRoot)
+        .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::CargoEnvOrUnderRoot));
     if !manifest.setup.is_empty() && std::io::stderr().is_terminal() {
         // Progress, not output: a first set-up can take a while (venvs, npm, cargo).
         let _ = writeln!(std::io::stderr(), "preparing `{}`...", manifest.name);
@@ -93,6 +98,18 @@ pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
         )),
         Prepared::Failed(error) => Err(error.into()),
     }
+}
+
+/// Creates the report directory and writes and removes a file in it, so that a directory the
+/// report cannot be written to is found before the first scenario rather than after the last.
+fn check_report_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create report directory {}", dir.display()))?;
+    let probe = dir.join(format!(".lockcheck-writable-{}", std::process::id()));
+    fs::write(&probe, b"")
+        .with_context(|| format!("cannot write in report directory {}", dir.display()))?;
+    fs::remove_file(&probe).with_context(|| format!("cannot remove {} again", probe.display()))?;
+    Ok(())
 }
 
 fn write_report(dir: &Path, result: &RunResult) -> anyhow::Result<()> {

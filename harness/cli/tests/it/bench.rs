@@ -117,6 +117,11 @@ fn bad_bench_manifest(dir: &Path, mode: &str) -> std::path::PathBuf {
     let script = r#"
 import json, sys, time
 mode = sys.argv[1]
+if mode == "flood":
+    sys.stderr.write("about to flood\n")
+    sys.stdout.write("x" * 1100000)
+    sys.stdout.flush()
+    time.sleep(30)
 print(json.dumps({"type": "hello", "protocol": 1,
     "implementation": {"name": "bad-bench", "version": "0", "language": "python"},
     "capabilities": ["exclusive", "block", "bench"], "recovery": {"kind": "kernel"}}), flush=True)
@@ -207,6 +212,20 @@ fn without_clock(text: &str) -> String {
         }
         None => text.to_owned(),
     }
+}
+
+/// An adapter whose first line is over the protocol's limit is not measured, and told why
+/// with its stderr, not reported as having exited: it is still running.
+#[test]
+fn an_over_long_hello_is_not_called_an_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = bad_bench_manifest(dir.path(), "flood");
+    let (_, stdout) = bench_once(&manifest, "1");
+    let note: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("over the protocol's limit") || l.contains("about to flood"))
+        .collect();
+    assert_eq!(note.len(), 2, "{stdout}");
 }
 
 /// Samples of two contenders that say both held the lock at once are a finding of the

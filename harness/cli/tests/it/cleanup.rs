@@ -107,7 +107,7 @@ fn sigkilled_run_leaves_no_participant_or_child_behind() {
     let _reaper = Reaper(&tmp_root);
 
     let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockcheck"))
-        .args(["run", "--scenarios"])
+        .args(["run", "--replace-catalogue", "--scenarios"])
         .arg(&scenarios)
         .env("TMPDIR", &tmp_root)
         .stdout(Stdio::null())

@@ -1,7 +1,7 @@
 //! Every error a user can see from the command line, snapshot-tested.
 
 use crate::assert_redacted_snapshot;
-use crate::support::{lockcheck, write};
+use crate::support::{lockcheck, scenario_file, write};
 
 #[track_caller]
 fn check_error(args: &[&str], code: i32, name: &str) {
@@ -23,7 +23,7 @@ fn unknown_scenario_glob_matches_nothing() {
 
 #[test]
 fn unknown_level() {
-    check_error(&["list", "--level", "bogus"], 3, "unknown_level");
+    check_error(&["list", "--level", "bogus"], 2, "unknown_level");
 }
 
 #[test]
@@ -47,6 +47,66 @@ fn malformed_scenario_file_names_file_line_col() {
         &["list", "--scenarios", dir.path().to_str().unwrap()],
         3,
         "malformed_scenario",
+    );
+}
+
+#[test]
+fn every_bad_scenario_file_is_reported_not_only_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario_file(dir.path(), "one/bad-level.toml", "")
+        .to_str()
+        .unwrap();
+    let text = std::fs::read_to_string(dir.path().join("one/bad-level.toml")).unwrap();
+    write(
+        dir.path(),
+        "one/bad-level.toml",
+        &text.replace("\"core\"", "\"kernel\""),
+    );
+    scenario_file(dir.path(), "two/deeper/renamed.toml", "")
+        .to_str()
+        .unwrap();
+    let text = std::fs::read_to_string(dir.path().join("two/deeper/renamed.toml")).unwrap();
+    write(
+        dir.path(),
+        "two/deeper/renamed.toml",
+        &text.replace("\"renamed\"", "\"other-name\""),
+    );
+    std::fs::write(dir.path().join("two/latin1.toml"), b"id = \"caf\xe9\"\n").unwrap();
+    let output = lockcheck()
+        .current_dir(dir.path())
+        .args(["list", "--scenarios", "."])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    assert_redacted_snapshot!(
+        "every_bad_scenario_file",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_scenario_with_a_built_in_id_is_refused_at_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), "exclusive-basic.toml", "");
+    check_error(
+        &["list", "--scenarios", path.to_str().unwrap()],
+        3,
+        "built_in_id",
+    );
+}
+
+#[test]
+fn an_empty_scenario_folder_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    check_error(
+        &[
+            "list",
+            "--scenarios",
+            dir.path().join("empty").to_str().unwrap(),
+        ],
+        3,
+        "empty_scenario_dir",
     );
 }
 
@@ -130,4 +190,49 @@ fn bench_baseline_name_that_is_a_path() {
 #[test]
 fn bench_with_no_contenders() {
     check_error(&["bench", "--contenders", "0"], 2, "bench_zero_contenders");
+}
+
+/// `run --impl` with a manifest whose adapter is `program`: lockcheck could not run (3).
+#[track_caller]
+fn check_adapter_program(program: &str, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let program = program.replace("{dir}", dir.path().to_str().unwrap());
+    let manifest = write(
+        dir.path(),
+        "impl.toml",
+        &format!("name = \"x\"\ncommand = [\"{program}\"]\n"),
+    );
+    check_error(
+        &[
+            "run",
+            "--impl",
+            manifest.to_str().unwrap(),
+            "--scenario",
+            "exclusive-basic",
+        ],
+        3,
+        name,
+    );
+}
+
+#[test]
+fn a_missing_adapter_program_and_a_non_executable_one_exit_alike() {
+    check_adapter_program("{dir}/no-such-adapter", "adapter_missing");
+    let dir = tempfile::tempdir().unwrap();
+    let script = write(dir.path(), "adapter.sh", "echo hi\n");
+    check_adapter_program(script.to_str().unwrap(), "adapter_not_executable");
+}
+
+#[test]
+fn an_unwritable_report_directory_is_found_before_any_scenario_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the report directory would be: no one, root included, can write
+    // a report inside it.
+    let file = write(dir.path(), "not-a-dir", "");
+    let report = file.join("report");
+    check_error(
+        &["run", "--report", report.to_str().unwrap()],
+        3,
+        "report_dir_unwritable",
+    );
 }

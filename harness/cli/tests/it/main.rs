@@ -4,7 +4,9 @@
 #![cfg(unix)]
 
 mod bench;
+mod catalogue;
 mod cleanup;
 mod errors;
 mod run;
 mod support;
+mod workflow;

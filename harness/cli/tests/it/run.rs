@@ -110,3 +110,32 @@ fn topology_scenarios_are_skipped_with_the_reason_without_cap_sys_admin() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+#[test]
+fn run_expands_target_to_cargo_target_dir_as_matrix_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let manifest = crate::support::write(
+        dir.path(),
+        "impl.toml",
+        "name = \"reflock-again\"\ncommand = [\"{lockcheck}\", \"adapter\"]\n\
+         setup = [[\"sh\", \"-c\", \"mkdir -p {target} && touch {target}/set-up-here\"]]\n",
+    );
+    let output = lockcheck()
+        .env("CARGO_TARGET_DIR", target.path())
+        .args(["run", "--impl", manifest.to_str().unwrap()])
+        .args(["--scenario", "exclusive-basic"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(target.path().join("set-up-here").exists());
+    assert!(
+        !dir.path().join("target").exists(),
+        "nothing under the manifest's folder"
+    );
+}

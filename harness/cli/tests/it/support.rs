@@ -53,3 +53,18 @@ done"#;
 fn toml_string(s: &str) -> String {
     format!("'''\n{s}'''")
 }
+
+/// A scenario file under `dir`, named after its id, with `extra` lines at the top.
+pub fn scenario_file(dir: &Path, rel: &str, extra: &str) -> std::path::PathBuf {
+    let id = Path::new(rel).file_stem().unwrap().to_str().unwrap();
+    if let Some(parent) = Path::new(rel).parent() {
+        std::fs::create_dir_all(dir.join(parent)).unwrap();
+    }
+    write(
+        dir,
+        rel,
+        &format!(
+            "{extra}id = \"{id}\"\nlevel = \"core\"\ndescription = \"x\"\ncatches = \"y\"\nrequires = [\"exclusive\", \"try\"]\n\n[[participants]]\nname = \"a\"\n\n[[steps]]\nwho = \"a\"\ndo = \"acquire\"\n"
+        ),
+    )
+}

@@ -6,6 +6,7 @@ use std::ops::Range;
 use lockcheck_protocol::{ErrorKind, Mode, Vocabulary};
 
 use super::StepReader;
+use super::limits::limit;
 use crate::scenario::{Action, Bounds, Expect, Outcome, PlantKind, RaceEnd, SleepSpec, WaitSpec};
 use crate::toml_read::{Result, Table, closest, one_of};
 
@@ -189,10 +190,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
         &["who", "do", "window"],
         |_, at| {
             Ok(Action::CrashAcquire {
-                window: at
-                    .table
-                    .positive_f64("window", "a positive number, such as `1.5`")?
-                    .unwrap_or(1.5),
+                window: at.table.fraction(limit("window"))?.unwrap_or(1.5),
             })
         },
     ),
@@ -227,24 +225,19 @@ fn acquire(table: &Table<'_, '_>) -> Result<Action> {
 fn thread_race(table: &Table<'_, '_>) -> Result<Action> {
     Ok(Action::ThreadRace {
         threads: table
-            .u32_min("threads", 2, "an integer >= 2")?
+            .int_u32(limit("threads"))?
             .ok_or_else(|| table.missing("threads", "`threads = <count>` (at least 2)"))?,
-        hold_ms: table
-            .u64_min("hold_ms", 0, "a number of milliseconds")?
-            .unwrap_or(0),
-        max_winners: table
-            .u32_min("max_winners", 1, "an integer >= 1")?
-            .unwrap_or(1),
+        hold_ms: table.int(limit("hold_ms"))?.unwrap_or(0),
+        max_winners: table.int_u32(limit("max_winners"))?.unwrap_or(1),
     })
 }
 
 fn sleep(table: &Table<'_, '_>) -> Result<Action> {
     Ok(Action::Sleep(SleepSpec {
         ms: table
-            .u64_min("ms", 0, "a number of milliseconds")?
+            .int(limit("ms"))?
             .ok_or_else(|| table.missing("ms", "`ms = <milliseconds>`"))?,
-        lease_factor: table
-            .positive_f64("lease_factor", "a positive number, such as `2` or `1.5`")?,
+        lease_factor: table.fraction(limit("lease_factor"))?,
     }))
 }
 
@@ -279,7 +272,7 @@ fn check_mode(table: &Table<'_, '_>) -> Result<Action> {
 
 fn race(at: &StepAt<'_, '_, '_>) -> Result<Action> {
     let table = at.table;
-    let rounds = table.u32_min("rounds", 1, "an integer >= 1")?.unwrap_or(1);
+    let rounds = table.int_u32(limit("rounds"))?.unwrap_or(1);
     let end = table
         .named(
             "end",
@@ -303,12 +296,8 @@ fn race(at: &StepAt<'_, '_, '_>) -> Result<Action> {
     Ok(Action::Race {
         rounds,
         wait: wait(table, false)?,
-        hold_ms: table
-            .u64_min("hold_ms", 0, "a number of milliseconds")?
-            .unwrap_or(0),
-        jitter_us: table
-            .u64_min("jitter_us", 0, "a number of microseconds")?
-            .unwrap_or(0),
+        hold_ms: table.int(limit("hold_ms"))?.unwrap_or(0),
+        jitter_us: table.int(limit("jitter_us"))?.unwrap_or(0),
         end,
     })
 }
@@ -316,11 +305,9 @@ fn race(at: &StepAt<'_, '_, '_>) -> Result<Action> {
 fn churn(table: &Table<'_, '_>) -> Result<Action> {
     Ok(Action::Churn {
         duration_ms: table
-            .u64_min("duration_ms", 1, "a number of milliseconds >= 1")?
+            .int(limit("duration_ms"))?
             .ok_or_else(|| table.missing("duration_ms", "`duration_ms = <milliseconds>`"))?,
-        hold_us: table
-            .u64_min("hold_us", 0, "a number of microseconds")?
-            .unwrap_or(0),
+        hold_us: table.int(limit("hold_us"))?.unwrap_or(0),
         mode: mode(table)?,
     })
 }
@@ -338,7 +325,7 @@ fn wait(table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
     } else {
         &["try", "timeout", "recovery"]
     };
-    let timeout = table.u64_min("timeout_ms", 0, "a number of milliseconds")?;
+    let timeout = table.int(limit("timeout_ms"))?;
     let wait = table.str("wait", &one_of(names.iter().copied()))?;
     let spec = match wait {
         None | Some(("try", _)) => WaitSpec::Try,
@@ -427,8 +414,8 @@ pub(super) fn expect(table: &Table<'_, '_>, default: Expect) -> Result<Expect> {
 }
 
 pub(super) fn bounds(table: &Table<'_, '_>) -> Result<Bounds> {
-    let min_ms = table.u64_min("min_ms", 0, "a number of milliseconds")?;
-    let within_ms = table.u64_min("within_ms", 0, "a number of milliseconds")?;
+    let min_ms = table.int(limit("min_ms"))?;
+    let within_ms = table.int(limit("within_ms"))?;
     if let (Some(min), Some(within)) = (min_ms, within_ms)
         && within < min
     {

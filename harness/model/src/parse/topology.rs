@@ -6,10 +6,10 @@ use lockcheck_protocol::Vocabulary;
 use crate::toml_read::{Result, Table, one_of};
 use crate::topology::{LockDirFs, LockDirSpec, PidNamespace, Placement, View, parse_size};
 
-/// The keys a participant's placement may have.
-pub(super) const PLACEMENT_KEYS: &[&str] = &["pid_namespace", "view"];
-
-const LOCK_DIR_KEYS: &[&str] = &["fs", "size", "full", "read_only"];
+/// The keys of a scenario's `lock_dir` table.
+pub(super) const LOCK_DIR_KEYS: &[&str] = &["fs", "size", "full", "read_only"];
+/// The largest tmpfs a scenario may ask for: 1 GiB.
+const MAX_TMPFS_BYTES: u64 = 1 << 30;
 const FILE_SYSTEMS: &[&str] = &["host", "tmpfs"];
 
 /// The scenario's `lock_dir`, or the plain directory when it has none.
@@ -23,10 +23,17 @@ pub(super) fn lock_dir(top: &Table<'_, '_>) -> Result<LockDirSpec> {
     let fs_expected = one_of(FILE_SYSTEMS.iter().copied());
     let (fs_name, fs_field) = table.required_str("fs", &fs_expected)?;
     let size_expected =
-        "a size in bytes with an optional `k`, `m` or `g` suffix, such as `\"16k\"`";
+        "a size in bytes from 1 to 1g, with an optional `k`, `m` or `g` suffix, such as `\"16k\"`";
     let size = match table.str("size", size_expected)? {
         Some((text, field)) => match parse_size(text) {
-            Some(0) | None => {
+            Some(bytes) if bytes == 0 || bytes > MAX_TMPFS_BYTES => {
+                return Err(doc.err(
+                    field.span(),
+                    format!("`{text}` is outside the range of a scenario's tmpfs"),
+                    size_expected,
+                ));
+            }
+            None => {
                 return Err(doc.err(
                     field.span(),
                     format!("`{text}` is not a size tmpfs can have"),

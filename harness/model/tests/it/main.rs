@@ -3,9 +3,12 @@
 mod bench;
 mod capabilities;
 mod check;
+mod fuzz;
 mod history_dsl;
+mod input_bounds;
 mod manifest;
 mod props;
+mod scenario_docs;
 mod scenario_errors;
 mod scenario_files;
 mod scenario_parse;

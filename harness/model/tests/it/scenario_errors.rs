@@ -19,7 +19,7 @@ count = 3
 
 /// Parses `toml`, which must fail, and snapshots the rendered error under `name`.
 #[track_caller]
-fn check_err(name: &str, toml: &str) {
+pub(crate) fn check_err(name: &str, toml: &str) {
     match parse_scenario("scenarios/sample.toml", toml) {
         Ok(scenario) => panic!("expected an error for {name}, got {scenario:#?}"),
         Err(err) => insta::assert_snapshot!(name, err.to_string()),
@@ -27,7 +27,7 @@ fn check_err(name: &str, toml: &str) {
 }
 
 /// `HEADER` followed by `steps`.
-fn with_steps(steps: &str) -> String {
+pub(crate) fn with_steps(steps: &str) -> String {
     format!("{HEADER}\n{steps}")
 }
 

@@ -147,6 +147,14 @@ fn lock_dir_zero_size() {
 }
 
 #[test]
+fn lock_dir_size_above_a_gibibyte() {
+    check_err(
+        "lock_dir_size_above_a_gibibyte",
+        &with("lock_dir = { fs = \"tmpfs\", size = \"2g\" }", ""),
+    );
+}
+
+#[test]
 fn lock_dir_size_on_host() {
     check_err(
         "lock_dir_size_on_host",

@@ -147,6 +147,35 @@ fn probe_reports_early_exit() {
         matches!(error, lockcheck_runner::ProbeError::Exited { .. }),
         "{error:?}"
     );
+    insta::assert_snapshot!("probe_exit_silent", error.to_string());
+}
+
+#[test]
+fn an_adapter_that_dies_before_hello_shows_its_stderr_tail_and_status() {
+    // The first mistake of every adapter author: an import that fails.
+    let script = "for i in $(seq 1 30); do echo \"  frame $i\" >&2; done; \
+                  echo 'ModuleNotFoundError: No module named filelock' >&2; exit 1";
+    let error = lockcheck_runner::probe(&sh(script), &crate::support::quick()).unwrap_err();
+    insta::assert_snapshot!("probe_exit_traceback", error.to_string());
+}
+
+#[test]
+fn an_adapter_killed_before_hello_says_by_which_signal() {
+    let error =
+        lockcheck_runner::probe(&sh("echo dying >&2; kill -9 $$"), &crate::support::quick())
+            .unwrap_err();
+    insta::assert_snapshot!("probe_exit_signal", error.to_string());
+}
+
+#[test]
+fn an_over_long_hello_from_a_live_adapter_is_not_called_an_exit() {
+    let script = "echo about to flood >&2; head -c 1100000 /dev/zero | tr '\\0' x; sleep 30";
+    let error = lockcheck_runner::probe(&sh(script), &crate::support::quick()).unwrap_err();
+    assert!(
+        matches!(error, lockcheck_runner::ProbeError::HelloTooLong { .. }),
+        "{error:?}"
+    );
+    insta::assert_snapshot!("probe_hello_too_long", error.to_string());
 }
 
 /// An adapter that exits on `exit` without answering it: what exit-without-release sends.
