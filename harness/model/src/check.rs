@@ -98,12 +98,7 @@ impl Findings {
             return;
         }
         *count += 1;
-        self.list.push(Finding {
-            summary: kind.to_string(),
-            kind,
-            step,
-            evidence,
-        });
+        self.list.push(Finding::new(kind, step, evidence));
     }
 }
 

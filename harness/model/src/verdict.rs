@@ -38,8 +38,10 @@ impl Verdict {
     }
 }
 
-/// One failed check, with evidence.
+/// One failed check, with evidence. Built only by [`Finding::new`], so its summary is always
+/// the one its kind renders (a summary read from JSON is derived again, not trusted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FindingFields")]
 pub struct Finding {
     /// Which check failed.
     #[serde(flatten)]
@@ -47,10 +49,43 @@ pub struct Finding {
     /// Scenario step (0-based index) the finding is about, if one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u32>,
-    /// One line for humans.
-    pub summary: String,
+    /// One line for humans, derived from `kind`.
+    summary: String,
     /// Indices into the history's events that show it (a transcript excerpt).
     pub evidence: Vec<usize>,
+}
+
+impl Finding {
+    /// A finding of `kind` about `step`, shown by the history's events `evidence`.
+    pub fn new(kind: FindingKind, step: Option<u32>, evidence: Vec<usize>) -> Finding {
+        Finding {
+            summary: kind.to_string(),
+            kind,
+            step,
+            evidence,
+        }
+    }
+
+    /// One line for humans: what the kind says.
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+}
+
+/// A finding as JSON writes it; its `summary` is ignored on reading.
+#[derive(Deserialize)]
+struct FindingFields {
+    #[serde(flatten)]
+    kind: FindingKind,
+    #[serde(default)]
+    step: Option<u32>,
+    evidence: Vec<usize>,
+}
+
+impl From<FindingFields> for Finding {
+    fn from(f: FindingFields) -> Finding {
+        Finding::new(f.kind, f.step, f.evidence)
+    }
 }
 
 /// The kinds of failed checks.

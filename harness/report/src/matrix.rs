@@ -87,12 +87,12 @@ impl Cell {
                     "expected to fail by the `{}` check, but {}: {}",
                     e.check,
                     lockcheck_model::wrong_check(&e.check, &fired),
-                    findings.first().map_or("", |f| first_line(&f.summary))
+                    findings.first().map_or("", |f| first_line(f.summary()))
                 )),
             ),
             (Verdict::Fail { findings }, None) => (
                 "fail",
-                findings.first().map(|f| first_line(&f.summary).to_owned()),
+                findings.first().map(|f| first_line(f.summary()).to_owned()),
             ),
             (Verdict::Skip { reason }, _) => ("skip", Some(reason.clone())),
             (Verdict::Broken { reason }, _) => ("broken", Some(first_line(reason).to_owned())),

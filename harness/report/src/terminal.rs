@@ -111,7 +111,7 @@ fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding
             out,
             "{INDENT}{}{step}: {}",
             paint.paint(BOLD, finding.kind.check_name()),
-            finding.summary
+            finding.summary()
         );
         for line in finding_detail(&finding.kind) {
             let _ = writeln!(out, "{DETAIL_INDENT}{line}");

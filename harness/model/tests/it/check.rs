@@ -24,7 +24,7 @@ fn render(verdict: &Verdict) -> String {
             let mut text = "fail".to_owned();
             for f in findings {
                 let step = f.step.map_or("-".to_owned(), |s| s.to_string());
-                text.push_str(&format!("\nstep {step}: {} {:?}", f.summary, f.evidence));
+                text.push_str(&format!("\nstep {step}: {} {:?}", f.summary(), f.evidence));
             }
             text
         }
@@ -538,14 +538,13 @@ fn broken(reason: &str) -> Verdict {
 
 fn fail(summary: &str) -> Verdict {
     Verdict::Fail {
-        findings: vec![lockcheck_model::Finding {
-            kind: lockcheck_model::FindingKind::Victim {
+        findings: vec![lockcheck_model::Finding::new(
+            lockcheck_model::FindingKind::FileSystem {
                 detail: summary.into(),
             },
-            step: None,
-            summary: summary.into(),
-            evidence: vec![],
-        }],
+            None,
+            vec![],
+        )],
     }
 }
 

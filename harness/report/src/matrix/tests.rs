@@ -19,18 +19,17 @@ fn result(id: &str, verdict: Verdict) -> ScenarioResult {
     }
 }
 
-fn fail(summary: &str) -> Verdict {
+fn fail() -> Verdict {
     Verdict::Fail {
-        findings: vec![Finding {
-            kind: FindingKind::Outcome {
+        findings: vec![Finding::new(
+            FindingKind::Outcome {
                 participant: "b".into(),
                 expected: "busy".into(),
                 got: "ok".into(),
             },
-            step: Some(3),
-            summary: summary.to_owned(),
-            evidence: Vec::new(),
-        }],
+            Some(3),
+            Vec::new(),
+        )],
     }
 }
 
@@ -55,27 +54,27 @@ fn cells_are_judged_against_expectations() {
         "xpass"
     );
     assert_eq!(
-        Cell::judge(&result("touch-fd", fail("b got ok")), Some(&e)).verdict,
+        Cell::judge(&result("touch-fd", fail()), Some(&e)).verdict,
         "xfail"
     );
     let other_check = Expectation {
         check: "overlap".to_owned(),
         ..e.clone()
     };
-    let wrong = Cell::judge(&result("touch-fd", fail("b got ok")), Some(&other_check));
+    let wrong = Cell::judge(&result("touch-fd", fail()), Some(&other_check));
     assert_eq!(
         (wrong.verdict, wrong.evidence.as_deref()),
         (
             "fail",
             Some(
-                "expected to fail by the `overlap` check, but the `overlap` check did not fire; `outcome` did: b got ok"
+                "expected to fail by the `overlap` check, but the `overlap` check did not fire; `outcome` did: b got `ok`, expected `busy`"
             )
         )
     );
-    let unexpected = Cell::judge(&result("a", fail("b got ok\nmore")), None);
+    let unexpected = Cell::judge(&result("a", fail()), None);
     assert_eq!(
         (unexpected.verdict, unexpected.evidence.as_deref()),
-        ("fail", Some("b got ok"))
+        ("fail", Some("b got `ok`, expected `busy`"))
     );
     let skip = Verdict::Skip {
         reason: "missing capabilities: shared".into(),
@@ -103,9 +102,9 @@ fn regenerated_expectations_keep_reasons_and_mark_new_failures() {
         entries: vec![expected("touch-fd"), expected("churn")],
     };
     let cells = vec![
-        Cell::judge(&result("touch-fd", fail("lost")), old.get("touch-fd")),
+        Cell::judge(&result("touch-fd", fail()), old.get("touch-fd")),
         Cell::judge(&result("churn", Verdict::Pass), old.get("churn")),
-        Cell::judge(&result("second-handle", fail("two holders")), None),
+        Cell::judge(&result("second-handle", fail()), None),
     ];
     insta::assert_snapshot!(
         "matrix_regenerated_expectations",
@@ -135,8 +134,8 @@ fn markdown_matrix() {
             },
         ],
         implementations: vec![row(vec![
-            Cell::judge(&result("touch-fd", fail("lost")), old.get("touch-fd")),
-            Cell::judge(&result("second-handle", fail("two holders")), None),
+            Cell::judge(&result("touch-fd", fail()), old.get("touch-fd")),
+            Cell::judge(&result("second-handle", fail()), None),
             Cell::judge(
                 &result(
                     "shared-coexist",

@@ -113,3 +113,14 @@ fn rejects_garbage_and_invalid_documents() {
         "{err}"
     );
 }
+
+/// A finding's summary is derived from its kind: one edited in the JSON is not believed.
+#[test]
+fn a_summary_read_back_is_derived_again() {
+    let run = fixture::run();
+    let text = to_json(&run);
+    let real = "\"summary\": \"round 17 had 2 winners, expected exactly 1\"";
+    assert!(text.contains(real), "{text}");
+    let forged = text.replace(real, "\"summary\": \"all fine\"");
+    assert_eq!(from_json(&forged).unwrap().run, run);
+}
