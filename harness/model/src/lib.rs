@@ -8,6 +8,7 @@ pub mod bench;
 mod check;
 mod expectations;
 mod history;
+mod judgement;
 mod manifest;
 mod parse;
 mod result;
@@ -21,6 +22,7 @@ pub use check::{
 };
 pub use expectations::{Expectation, Expectations, fired_checks, parse_expectations, wrong_check};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
+pub use judgement::Judgement;
 pub use manifest::{Manifest, MustFail, Placeholders, parse_manifest};
 pub use parse::parse_scenario;
 pub use result::{RunResult, ScenarioResult};

@@ -25,6 +25,6 @@ pub use json::{
     REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, to_json,
 };
 pub use matrix::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
-pub use terminal::{TerminalOptions, summary};
+pub use terminal::{TerminalOptions, judgements, summary};
 pub use totals::Totals;
 pub use transcript::transcript;

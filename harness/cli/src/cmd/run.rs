@@ -8,8 +8,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use lockcheck::project::read_manifest;
 use lockcheck::{Project, Replay, TargetDir, reflock_spec};
-use lockcheck_model::{RunResult, Verdict};
-use lockcheck_report::TerminalOptions;
+use lockcheck_model::{Expectations, RunResult};
+use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 
 use crate::catalogue;
@@ -24,6 +24,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             Replay::manifest(path.display().to_string()),
         ),
         None => (builtin_spec()?, Replay::builtin()),
+    };
+    let (expectations, source) = match &args.manifest {
+        Some(path) if !args.ignore_expectations => manifest_expectations(path)?,
+        _ => (Expectations::default(), String::new()),
     };
     let opts = RunOptions {
         seed: args.seed,
@@ -49,11 +53,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let color =
         std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let summary = lockcheck_report::summary(&result, &TerminalOptions { color });
-    std::io::stdout().lock().write_all(summary.as_bytes())?;
+    let cells: Vec<Cell> = result
+        .scenarios
+        .iter()
+        .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
+        .collect();
+    let judged = lockcheck_report::judgements(&cells, &source);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(summary.as_bytes())?;
+    stdout.write_all(judged.as_bytes())?;
     if let Some(dir) = &args.report {
         write_report(dir, &result)?;
     }
-    Ok(exit_code(&result))
+    Ok(Exit::of(cells.iter().map(|c| c.verdict)))
+}
+
+/// The expectations file a manifest names, and its path for messages.
+fn manifest_expectations(path: &Path) -> anyhow::Result<(Expectations, String)> {
+    let manifest = read_manifest(path, &path.display().to_string())?;
+    let absolute = fs::canonicalize(path)
+        .with_context(|| format!("cannot resolve manifest path {}", path.display()))?;
+    let dir = absolute.parent().unwrap_or(Path::new("."));
+    let project = Project::find(dir, TargetDir::UnderRoot)
+        .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::UnderRoot));
+    let source = manifest.expectations.clone().unwrap_or_default();
+    Ok((project.expectations(&manifest)?, source))
 }
 
 /// The built-in implementation: this binary's own `adapter` subcommand (reflock).
@@ -102,15 +126,4 @@ fn write_report(dir: &Path, result: &RunResult) -> anyhow::Result<()> {
     fs::write(&path, lockcheck_report::to_json(result))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
-}
-
-fn exit_code(result: &RunResult) -> Exit {
-    let any = |f: fn(&Verdict) -> bool| result.scenarios.iter().any(|s| f(&s.verdict));
-    if any(|v| matches!(v, Verdict::Fail { .. })) {
-        Exit::Failed
-    } else if any(|v| matches!(v, Verdict::Broken { .. })) {
-        Exit::Broken
-    } else {
-        Exit::Ok
-    }
 }

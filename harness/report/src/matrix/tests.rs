@@ -2,7 +2,7 @@
 //! table.
 
 use lockcheck_model::{
-    Expectation, Expectations, Finding, FindingKind, Level, ScenarioResult, Verdict,
+    Expectation, Expectations, Finding, FindingKind, Judgement, Level, ScenarioResult, Verdict,
 };
 
 use super::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
@@ -39,6 +39,7 @@ fn expected(id: &str) -> Expectation {
         check: "outcome".to_owned(),
         reason: "lockf locks are per process".to_owned(),
         link: Some("https://example.org/1".to_owned()),
+        intermittent: None,
     }
 }
 
@@ -47,15 +48,15 @@ fn cells_are_judged_against_expectations() {
     let e = expected("touch-fd");
     assert_eq!(
         Cell::judge(&result("a", Verdict::Pass), None).verdict,
-        "pass"
+        Judgement::Pass
     );
     assert_eq!(
         Cell::judge(&result("touch-fd", Verdict::Pass), Some(&e)).verdict,
-        "xpass"
+        Judgement::Xpass
     );
     assert_eq!(
         Cell::judge(&result("touch-fd", fail()), Some(&e)).verdict,
-        "xfail"
+        Judgement::Xfail
     );
     let other_check = Expectation {
         check: "overlap".to_owned(),
@@ -65,21 +66,24 @@ fn cells_are_judged_against_expectations() {
     assert_eq!(
         (wrong.verdict, wrong.evidence.as_deref()),
         (
-            "fail",
+            Judgement::Fail,
             Some(
-                "expected to fail by the `overlap` check, but the `overlap` check did not fire; `outcome` did: b got `ok`, expected `busy`"
+                "expected to fail by the `overlap` check (lockf locks are per process), but the `overlap` check did not fire; `outcome` did: b got `ok`, expected `busy`"
             )
         )
     );
     let unexpected = Cell::judge(&result("a", fail()), None);
     assert_eq!(
         (unexpected.verdict, unexpected.evidence.as_deref()),
-        ("fail", Some("b got `ok`, expected `busy`"))
+        (Judgement::Fail, Some("b got `ok`, expected `busy`"))
     );
     let skip = Verdict::Skip {
         reason: "missing capabilities: shared".into(),
     };
-    assert_eq!(Cell::judge(&result("a", skip), None).verdict, "skip");
+    assert_eq!(
+        Cell::judge(&result("a", skip), None).verdict,
+        Judgement::Skip
+    );
 }
 
 fn row(cells: Vec<Cell>) -> Row {
@@ -115,7 +119,13 @@ fn regenerated_expectations_keep_reasons_and_mark_new_failures() {
 #[test]
 fn markdown_matrix() {
     let old = Expectations {
-        entries: vec![expected("touch-fd")],
+        entries: vec![
+            expected("touch-fd"),
+            Expectation {
+                intermittent: Some("timing decides whether a file is left".into()),
+                ..expected("crash-mid-acquire")
+            },
+        ],
     };
     let matrix = Matrix {
         seed: 0,
@@ -132,6 +142,10 @@ fn markdown_matrix() {
                 id: "shared-coexist".into(),
                 level: "shared",
             },
+            ScenarioHead {
+                id: "crash-mid-acquire".into(),
+                level: "crash",
+            },
         ],
         implementations: vec![row(vec![
             Cell::judge(&result("touch-fd", fail()), old.get("touch-fd")),
@@ -144,6 +158,10 @@ fn markdown_matrix() {
                     },
                 ),
                 None,
+            ),
+            Cell::judge(
+                &result("crash-mid-acquire", Verdict::Pass),
+                old.get("crash-mid-acquire"),
             ),
         ])],
     };
