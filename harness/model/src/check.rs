@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use lockcheck_protocol::{Mode, Op, Request, Response, Status};
 
-use crate::history::{BrokenReason, Event, EventKind, Fault, History, Observation};
+use crate::history::{Event, EventKind, Fault, History, Observation};
 use crate::scenario::{Expect, Outcome, Scenario};
 use crate::verdict::{Finding, FindingKind, Interval, Verdict};
 
@@ -64,23 +64,15 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
                 reason,
             } => Some((
                 history.events[i].at_ns,
-                describe_broken(participant.as_deref(), reason),
+                Verdict::broken(participant.as_deref(), reason.clone()),
             )),
             _ => None,
         });
     match (broken, unsupported) {
-        (Some((a, text)), Some((b, _))) if a <= b => Verdict::Broken { reason: text },
-        (_, Some((_, text))) => Verdict::Broken { reason: text },
-        (Some((_, text)), None) => Verdict::Broken { reason: text },
+        (Some((a, broken)), Some((b, _))) if a <= b => broken,
+        (_, Some((_, broken))) => broken,
+        (Some((_, broken)), None) => broken,
         (None, None) => Verdict::Pass,
-    }
-}
-
-/// The sentence a `broken` verdict gives for a broken event.
-pub fn describe_broken(participant: Option<&str>, reason: &BrokenReason) -> String {
-    match participant {
-        Some(p) => format!("participant {p}: {reason}"),
-        None => reason.to_string(),
     }
 }
 

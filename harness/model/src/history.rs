@@ -240,6 +240,12 @@ pub enum BrokenReason {
         /// The op.
         op: String,
     },
+    /// The adapter could not introduce itself before the run (no process, no hello, a bad
+    /// one), so no scenario ran.
+    Probe {
+        /// What went wrong.
+        message: String,
+    },
     /// The harness itself failed (temp dir, fault injection, ...).
     Harness {
         /// What failed.
@@ -294,6 +300,7 @@ impl std::fmt::Display for BrokenReason {
                 "adapter answered `unsupported` to `{op}`, which the scenario relies on and \
                  its hello did not rule out"
             ),
+            BrokenReason::Probe { message } => f.write_str(message),
             BrokenReason::Harness { message } => write!(f, "harness failed: {message}"),
         }
     }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::BrokenReason;
+
 /// The checker's judgement of one scenario against one implementation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
@@ -20,12 +22,40 @@ pub enum Verdict {
     },
     /// The adapter or harness misbehaved; says nothing about the lock.
     Broken {
-        /// Why.
-        reason: String,
+        /// The participant at fault, if one is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participant: Option<String>,
+        /// What went wrong; [`Verdict::reason`] renders it.
+        reason: BrokenReason,
     },
 }
 
 impl Verdict {
+    /// A broken verdict: `participant` (if one is at fault) misbehaved so.
+    pub fn broken(participant: Option<&str>, reason: BrokenReason) -> Verdict {
+        Verdict::Broken {
+            participant: participant.map(str::to_owned),
+            reason,
+        }
+    }
+
+    /// Why a skip or broken verdict is one, as a sentence: the one rendering of a broken
+    /// reason. `None` for a pass or a failure (their findings say why).
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Verdict::Skip { reason } => Some(reason.clone()),
+            Verdict::Broken {
+                participant: Some(p),
+                reason,
+            } => Some(format!("participant {p}: {reason}")),
+            Verdict::Broken {
+                participant: None,
+                reason,
+            } => Some(reason.to_string()),
+            Verdict::Pass | Verdict::Fail { .. } => None,
+        }
+    }
+
     /// The verdict's name, as its JSON `verdict` tag writes it: `pass`, `fail`, `skip` or
     /// `broken`.
     pub fn name(&self) -> &'static str {

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::Totals;
 
-/// Version of the `report.json` document. Bump it when a field changes meaning or goes away;
-/// readers reject versions they do not know.
-pub const REPORT_VERSION: u32 = 1;
+/// Version of the `report.json` document (2: a broken verdict carries its participant and a
+/// typed reason; a finding's summary is derived from its kind). Bump it when a field changes
+/// meaning or goes away; readers reject versions they do not know.
+pub const REPORT_VERSION: u32 = 2;
 
 /// The tool name recorded in reports.
 pub const TOOL_NAME: &str = "lockcheck";

@@ -87,8 +87,9 @@ impl Cell {
             }
             (Some(why), _) => Some(why),
             (None, Verdict::Fail { .. }) => first.map(str::to_owned),
-            (None, Verdict::Skip { reason }) => Some(reason.clone()),
-            (None, Verdict::Broken { reason }) => Some(first_line(reason).to_owned()),
+            (None, Verdict::Skip { .. } | Verdict::Broken { .. }) => {
+                result.verdict.reason().map(|r| first_line(&r).to_owned())
+            }
             (None, Verdict::Pass) => None,
         };
         Cell {

@@ -65,8 +65,8 @@ pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
                 }
                 ("FAIL", RED, note)
             }
-            Verdict::Skip { reason } => ("SKIP", YELLOW, reason.clone()),
-            Verdict::Broken { reason } => ("BROKEN", MAGENTA, reason.clone()),
+            Verdict::Skip { .. } => ("SKIP", YELLOW, reason(&scenario.verdict)),
+            Verdict::Broken { .. } => ("BROKEN", MAGENTA, reason(&scenario.verdict)),
         };
         let line = format!(
             "{}{} {name:<name_width$}  {time:>time_width$}  {note}",
@@ -328,4 +328,9 @@ pub fn judgements(cells: &[Cell], source: &str) -> String {
         .collect();
     let _ = writeln!(out, "  {}", counts.join(", "));
     out
+}
+
+/// A skip's or broken verdict's reason.
+fn reason(verdict: &Verdict) -> String {
+    verdict.reason().unwrap_or_default()
 }

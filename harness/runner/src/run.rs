@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use lockcheck_model::{RunResult, Scenario, ScenarioResult, Verdict};
+use lockcheck_model::{BrokenReason, RunResult, Scenario, ScenarioResult, Verdict};
 use lockcheck_protocol::Hello;
 
 use crate::execute::run_iteration;
@@ -64,9 +64,12 @@ pub fn run(
             Err(message) => not_run(
                 scenario,
                 opts,
-                Verdict::Broken {
-                    reason: message.clone(),
-                },
+                Verdict::broken(
+                    None,
+                    BrokenReason::Probe {
+                        message: message.clone(),
+                    },
+                ),
             ),
         };
         on_event(RunEvent::ScenarioFinished {

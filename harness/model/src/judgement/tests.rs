@@ -3,6 +3,7 @@
 
 use super::Judgement;
 use crate::expectations::Expectation;
+use crate::history::BrokenReason;
 use crate::verdict::{Finding, FindingKind, Verdict};
 
 fn expectation(check: &str, intermittent: Option<&str>) -> Expectation {
@@ -43,9 +44,13 @@ fn every_verdict_against_every_kind_of_expectation() {
     let skip = Verdict::Skip {
         reason: "missing capabilities: shared".into(),
     };
-    let broken = Verdict::Broken {
-        reason: "adapter did not answer".into(),
-    };
+    let broken = Verdict::broken(
+        Some("b"),
+        BrokenReason::Hang {
+            op: "acquire".into(),
+            waited_ms: 5000,
+        },
+    );
     let steady = expectation("outcome", None);
     let flaky = expectation("outcome", Some("timing decides whether a file is left"));
     let other = expectation("overlap", None);

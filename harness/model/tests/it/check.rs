@@ -19,7 +19,7 @@ fn render(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Pass => "pass".to_owned(),
         Verdict::Skip { reason } => format!("skip: {reason}"),
-        Verdict::Broken { reason } => format!("broken: {reason}"),
+        Verdict::Broken { .. } => format!("broken: {}", verdict.reason().unwrap_or_default()),
         Verdict::Fail { findings } => {
             let mut text = "fail".to_owned();
             for f in findings {
@@ -531,9 +531,12 @@ fn skip(reason: &str) -> Verdict {
 }
 
 fn broken(reason: &str) -> Verdict {
-    Verdict::Broken {
-        reason: reason.into(),
-    }
+    Verdict::broken(
+        None,
+        lockcheck_model::BrokenReason::Probe {
+            message: reason.into(),
+        },
+    )
 }
 
 fn fail(summary: &str) -> Verdict {

@@ -309,9 +309,13 @@ pub fn run() -> RunResult {
         ..scenario(
             Level::Crash,
             "crash-holder",
-            Verdict::Broken {
-                reason: "b: no answer to `acquire` within 5000 ms".to_owned(),
-            },
+            Verdict::broken(
+                Some("b"),
+                BrokenReason::Hang {
+                    op: "acquire".to_owned(),
+                    waited_ms: 5000,
+                },
+            ),
             5_100,
         )
     };
