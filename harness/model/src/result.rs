@@ -1,12 +1,13 @@
 //! Results of a run: what the runner hands to reports.
 
 use lockcheck_protocol::Implementation;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{History, Level, Verdict};
 
 /// The result of one scenario against one implementation, over all its repetitions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioResult {
     /// Scenario id.
     pub scenario: String,
@@ -29,7 +30,7 @@ pub struct ScenarioResult {
 }
 
 /// Everything one `lockcheck run` produced for one implementation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunResult {
     /// The implementation as its adapter introduced itself (None if it never said hello).
     pub implementation: Option<Implementation>,

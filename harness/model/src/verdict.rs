@@ -1,11 +1,12 @@
 //! Verdicts and the evidence behind them.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::history::BrokenReason;
 
 /// The checker's judgement of one scenario against one implementation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Every check held.
@@ -70,7 +71,7 @@ impl Verdict {
 
 /// One failed check, with evidence. Built only by [`Finding::new`], so its summary is always
 /// the one its kind renders (a summary read from JSON is derived again, not trusted).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(from = "FindingFields")]
 pub struct Finding {
     /// Which check failed.
@@ -102,13 +103,18 @@ impl Finding {
     }
 }
 
-/// A finding as JSON writes it; its `summary` is ignored on reading.
-#[derive(Deserialize)]
+/// One failed check, with evidence (its `summary` is derived again on reading).
+#[derive(Deserialize, JsonSchema)]
 struct FindingFields {
     #[serde(flatten)]
     kind: FindingKind,
+    /// Scenario step (0-based index) the finding is about, if one.
     #[serde(default)]
     step: Option<u32>,
+    /// One line for humans, derived from the check's fields.
+    #[serde(default, rename = "summary")]
+    _summary: Option<String>,
+    /// Indices into the history's events that show it (a transcript excerpt).
     evidence: Vec<usize>,
 }
 
@@ -119,7 +125,7 @@ impl From<FindingFields> for Finding {
 }
 
 /// The kinds of failed checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "check", rename_all = "snake_case")]
 pub enum FindingKind {
     /// Two holders whose proven hold intervals overlap.
@@ -198,7 +204,7 @@ impl FindingKind {
 
 /// A proven hold: the holder held the lock at least from `from_ns` (acquire answer received)
 /// to `to_ns` (release sent or process killed), on the runner's clock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Interval {
     /// Participant name, with `#2` appended for its second handle or `/tN` for a thread.
     pub holder: String,
