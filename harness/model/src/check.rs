@@ -42,6 +42,17 @@ pub fn merge(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
     best
 }
 
+/// The holds the checker credits in one run of `scenario`, in the order they were granted:
+/// the intervals it reasons about, for reports to draw.
+pub fn credited_holds(scenario: &Scenario, history: &History) -> Vec<Interval> {
+    let checker = Checker::new(scenario, history);
+    checker
+        .holds()
+        .iter()
+        .map(|h| checker.interval(h))
+        .collect()
+}
+
 /// Judges one run of `scenario`.
 pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let checker = Checker::new(scenario, history);

@@ -17,7 +17,9 @@ mod source;
 mod toml_read;
 mod verdict;
 
-pub use check::{MAX_FINDINGS_PER_KIND, check, merge, render_expect, render_response};
+pub use check::{
+    MAX_FINDINGS_PER_KIND, check, credited_holds, merge, render_expect, render_response,
+};
 pub use expectations::{Expectation, Expectations, fired_checks, parse_expectations, wrong_check};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
 pub use judgement::Judgement;

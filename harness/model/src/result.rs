@@ -4,7 +4,7 @@ use lockcheck_protocol::Implementation;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{History, Level, Verdict};
+use crate::{History, Interval, Level, Verdict};
 
 /// The result of one scenario against one implementation, over all its repetitions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -27,6 +27,10 @@ pub struct ScenarioResult {
     /// say nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<History>,
+    /// The holds the checker credited in that history ([`crate::credited_holds`]), for a
+    /// timeline to draw; empty when no history was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<Interval>,
 }
 
 /// Everything one `lockcheck run` produced for one implementation.

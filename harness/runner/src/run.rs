@@ -130,6 +130,10 @@ pub fn run_scenario(
         iterations,
         duration_ms: started.elapsed().as_millis() as u64,
         replay: replay(opts, scenario),
+        holds: kept
+            .as_ref()
+            .map(|h| lockcheck_model::credited_holds(scenario, h))
+            .unwrap_or_default(),
         history: kept,
     }
 }
@@ -143,6 +147,7 @@ fn not_run(scenario: &Scenario, opts: &RunOptions, verdict: Verdict) -> Scenario
         duration_ms: 0,
         replay: replay(opts, scenario),
         history: None,
+        holds: Vec::new(),
     }
 }
 

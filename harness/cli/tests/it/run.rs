@@ -154,3 +154,34 @@ fn run_impl_fails_on_a_stale_expectation_unless_it_is_intermittent() {
         "{flaky}"
     );
 }
+
+/// A failing scenario's report keeps the holds the checker credited, among them the two
+/// that overlap.
+#[test]
+fn report_json_keeps_the_credited_holds_of_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noop_manifest(dir.path());
+    let output = lockcheck()
+        .args(["run", "--scenario", "exclusive-basic", "--impl"])
+        .arg(&manifest)
+        .arg("--report")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(100));
+    let text = std::fs::read_to_string(dir.path().join("out/report.json")).unwrap();
+    let doc = lockcheck_report::from_json(&text).unwrap();
+    let result = &doc.run.scenarios[0];
+    let lockcheck_model::Verdict::Fail { findings } = &result.verdict else {
+        panic!("{:?}", result.verdict);
+    };
+    let overlap = findings
+        .iter()
+        .find_map(|f| match &f.kind {
+            lockcheck_model::FindingKind::Overlap { first, second } => Some((first, second)),
+            _ => None,
+        })
+        .expect("an overlap");
+    assert!(result.holds.contains(overlap.0), "{:?}", result.holds);
+    assert!(result.holds.contains(overlap.1), "{:?}", result.holds);
+}

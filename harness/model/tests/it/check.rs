@@ -71,6 +71,27 @@ fn a_second_holder_fails_with_the_overlap_and_the_wrong_outcome() {
     );
 }
 
+/// The credited holds a report draws are the checker's own intervals.
+#[test]
+fn credited_holds_are_the_intervals_the_checker_reasons_about() {
+    let holds = lockcheck_model::credited_holds(
+        &catalogue("exclusive-basic"),
+        &history(
+            &EXCLUSIVE_BASIC_OK
+                .replace("9 b > release s4", "")
+                .replace("10 b < ok", ""),
+        ),
+    );
+    let text: Vec<String> = holds.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "a (exclusive, 2.000 ms to 5.000 ms)",
+            "b (exclusive, 8.000 ms to end)"
+        ]
+    );
+}
+
 #[test]
 fn holds_that_only_touch_do_not_overlap() {
     // b's ok is read at the very instant a's release is sent: no proof of two holders.

@@ -16,6 +16,7 @@ fn result(id: &str, verdict: Verdict) -> ScenarioResult {
         duration_ms: 1,
         replay: format!("lockcheck run --impl fixtures/impls/x.toml --scenario {id} --seed 0"),
         history: None,
+        holds: Vec::new(),
     }
 }
 

@@ -196,6 +196,7 @@ fn scenario(level: Level, id: &str, verdict: Verdict, duration_ms: u64) -> Scena
             "lockcheck run --impl fixtures/impls/mutant-unlink.toml --scenario {id} --seed 42"
         ),
         history: None,
+        holds: Vec::new(),
     }
 }
 
