@@ -8,7 +8,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use lockcheck::project::read_manifest;
 use lockcheck::{Project, Replay, TargetDir, reflock_spec};
-use lockcheck_model::{Expectations, RunResult};
+use lockcheck_model::{Expectations, Manifest, RunResult};
 use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 
@@ -70,12 +70,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
 
 /// The expectations file a manifest names, and its path for messages.
 fn manifest_expectations(path: &Path) -> anyhow::Result<(Expectations, String)> {
-    let manifest = read_manifest(path, &path.display().to_string())?;
-    let absolute = fs::canonicalize(path)
-        .with_context(|| format!("cannot resolve manifest path {}", path.display()))?;
-    let dir = absolute.parent().unwrap_or(Path::new("."));
-    let project = Project::find(dir, TargetDir::UnderRoot)
-        .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::UnderRoot));
+    let (manifest, project) = manifest_project(path)?;
     let source = manifest.expectations.clone().unwrap_or_default();
     Ok((project.expectations(&manifest)?, source))
 }
@@ -92,9 +87,9 @@ pub(crate) fn lockcheck_exe() -> anyhow::Result<PathBuf> {
     env::current_exe().context("cannot find the lockcheck binary")
 }
 
-/// Reads a manifest and runs its `setup` (once, cached under `{target}/lockcheck-setup/`).
-/// A missing toolchain or a failed set-up ends the run with a message, before any scenario.
-pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
+/// Reads a manifest, and finds the project it belongs to (its own directory when it is in
+/// none), whose root its paths are relative to.
+fn manifest_project(path: &Path) -> anyhow::Result<(Manifest, Project)> {
     let manifest = read_manifest(path, &path.display().to_string())?;
     // Placeholders expand to absolute paths: adapters run from the runner's directory.
     let absolute = fs::canonicalize(path)
@@ -102,6 +97,13 @@ pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
     let dir = absolute.parent().unwrap_or(Path::new("."));
     let project = Project::find(dir, TargetDir::UnderRoot)
         .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::UnderRoot));
+    Ok((manifest, project))
+}
+
+/// Reads a manifest and runs its `setup` (once, cached under `{target}/lockcheck-setup/`).
+/// A missing toolchain or a failed set-up ends the run with a message, before any scenario.
+pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
+    let (manifest, project) = manifest_project(path)?;
     if !manifest.setup.is_empty() && std::io::stderr().is_terminal() {
         // Progress, not output: a first set-up can take a while (venvs, npm, cargo).
         let _ = writeln!(std::io::stderr(), "preparing `{}`...", manifest.name);
