@@ -64,6 +64,10 @@ pub struct RunArgs {
     /// Write report.json into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// Judge verdicts as they are, without the manifest's expectations file (its known
+    /// failures then fail the run).
+    #[arg(long, requires = "manifest")]
+    pub ignore_expectations: bool,
     /// Which scenarios.
     #[command(flatten)]
     pub catalogue: CatalogueArgs,

@@ -1,19 +1,40 @@
 //! Exit codes, in one documented table (also in README and `lockcheck --help`).
 
+use lockcheck_model::Judgement;
+
 /// What the process exit status means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    /// Every scenario passed or was skipped.
+    /// Every scenario passed, was skipped, or failed as expected.
     Ok = 0,
     /// Bad command-line usage (clap reports these itself, with this code).
     #[allow(dead_code)]
     Usage = 2,
     /// lockcheck itself could not do its job: a bad scenario file or manifest, an I/O error.
     Error = 3,
-    /// At least one scenario failed: the lock under test misbehaved.
+    /// At least one scenario failed unexpectedly, or an expected failure passed.
     Failed = 100,
     /// No failure, but at least one scenario was broken: the adapter or harness misbehaved.
     Broken = 101,
+}
+
+impl Exit {
+    /// The exit status of a run whose scenarios were judged so: a failure or a stale
+    /// expectation (`xpass`) is [`Exit::Failed`]; otherwise a broken scenario is
+    /// [`Exit::Broken`]; passes, skips and expected failures (shown or not) are [`Exit::Ok`].
+    /// `lockcheck run` and `lockcheck matrix` both decide here.
+    pub fn of(judgements: impl IntoIterator<Item = Judgement>) -> Exit {
+        let mut exit = Exit::Ok;
+        for judgement in judgements {
+            if judgement.is_failure() {
+                return Exit::Failed;
+            }
+            if judgement == Judgement::Broken {
+                exit = Exit::Broken;
+            }
+        }
+        exit
+    }
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -25,8 +46,12 @@ impl From<Exit> for std::process::ExitCode {
 /// The help text's table.
 pub const TABLE: &str = "\
 Exit status:
-  0    every scenario passed (or was skipped)
+  0    every scenario passed, was skipped, or failed as its expectations file says
   2    bad command-line usage
   3    lockcheck could not run: bad scenario file or manifest, I/O error
-  100  at least one scenario failed: the lock under test misbehaved
+  100  at least one scenario failed unexpectedly (the lock under test misbehaved), or an
+       expected failure passed (the expectation is stale)
   101  no failures, but at least one scenario was broken: the adapter or harness misbehaved";
+
+#[cfg(test)]
+mod tests;

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use lockcheck::{Project, Replay, TargetDir, reflock_spec};
-use lockcheck_model::{Expectation, Expectations, Manifest, RunResult, Scenario, Verdict};
+use lockcheck_model::{
+    Expectation, Expectations, Judgement, Manifest, RunResult, Scenario, Verdict,
+};
 use lockcheck_report::TerminalOptions;
 use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
 
@@ -169,40 +171,31 @@ fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), F
     };
     let result = lockcheck_runner::run(&spec, std::slice::from_ref(scenario), &opts, &mut |_| {});
     let verdict = &result.scenarios[0].verdict;
-    match (verdict, implementation.expectation(&scenario.id)) {
-        (Verdict::Pass, None) => Ok(()),
-        (Verdict::Fail { .. }, Some(expected)) => {
-            let fired = lockcheck_model::fired_checks(verdict);
-            if fired.contains(&expected.check.as_str()) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "expected to fail by the `{}` check ({}), but {}: not the known failure\n{}",
-                    expected.check,
-                    expected.reason,
-                    lockcheck_model::wrong_check(&expected.check, &fired),
-                    explain(&result)
-                )
-                .into())
-            }
-        }
-        // The implementation does not claim what the scenario needs: nothing to judge.
-        (Verdict::Skip { reason }, None) => {
-            // libtest-mimic cannot turn a running test into an ignored one; the reason is kept
-            // in the captured output (`--success-output immediate` shows it).
-            #[allow(clippy::print_stdout)]
-            {
-                println!("skipped: {reason}");
+    let expected = implementation.expectation(&scenario.id);
+    let judgement = Judgement::of(verdict, expected);
+    let why = judgement.explain(verdict, expected);
+    match judgement {
+        Judgement::Pass | Judgement::Xfail => Ok(()),
+        // libtest-mimic cannot turn a running test into an ignored one; the reason is kept
+        // in the captured output (`--success-output immediate` shows it).
+        #[allow(clippy::print_stdout)]
+        Judgement::Skip | Judgement::XfailNotShown => {
+            match (verdict, why) {
+                (Verdict::Skip { reason }, _) => println!("skipped: {reason}"),
+                (_, why) => println!("{judgement}: {}", why.unwrap_or_default()),
             }
             Ok(())
         }
-        (Verdict::Pass | Verdict::Skip { .. }, Some(expected)) => Err(format!(
-            "expected to fail ({}), but the verdict is {}: the expectation is stale; remove it from the expectations file",
-            expected.reason,
-            verdict.name()
+        Judgement::Xpass => Err(format!(
+            "{}: the expectation is stale; remove it from the expectations file",
+            why.unwrap_or_default()
         )
         .into()),
-        (Verdict::Fail { .. } | Verdict::Broken { .. }, _) => Err(explain(&result).into()),
+        Judgement::Fail | Judgement::Broken => Err(match why {
+            Some(why) => format!("{why}: not the known failure\n{}", explain(&result)),
+            None => explain(&result),
+        }
+        .into()),
     }
 }
 

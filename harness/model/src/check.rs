@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use lockcheck_protocol::{Mode, Op, Request, Response, Status};
 
-use crate::history::{BrokenReason, Event, EventKind, Fault, History, Observation};
+use crate::history::{Event, EventKind, Fault, History, Observation};
 use crate::scenario::{Expect, Outcome, Scenario};
 use crate::verdict::{Finding, FindingKind, Interval, Verdict};
 
@@ -42,6 +42,17 @@ pub fn merge(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
     best
 }
 
+/// The holds the checker credits in one run of `scenario`, in the order they were granted:
+/// the intervals it reasons about, for reports to draw.
+pub fn credited_holds(scenario: &Scenario, history: &History) -> Vec<Interval> {
+    let checker = Checker::new(scenario, history);
+    checker
+        .holds()
+        .iter()
+        .map(|h| checker.interval(h))
+        .collect()
+}
+
 /// Judges one run of `scenario`.
 pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let checker = Checker::new(scenario, history);
@@ -66,23 +77,15 @@ pub fn check(scenario: &Scenario, history: &History) -> Verdict {
                 reason,
             } => Some((
                 history.events[i].at_ns,
-                describe_broken(participant.as_deref(), reason),
+                Verdict::broken(participant.as_deref(), reason.clone()),
             )),
             _ => None,
         });
     match (broken, unsupported) {
-        (Some((a, text)), Some((b, _))) if a <= b => Verdict::Broken { reason: text },
-        (_, Some((_, text))) => Verdict::Broken { reason: text },
-        (Some((_, text)), None) => Verdict::Broken { reason: text },
+        (Some((a, broken)), Some((b, _))) if a <= b => broken,
+        (_, Some((_, broken))) => broken,
+        (Some((_, broken)), None) => broken,
         (None, None) => Verdict::Pass,
-    }
-}
-
-/// The sentence a `broken` verdict gives for a broken event.
-pub fn describe_broken(participant: Option<&str>, reason: &BrokenReason) -> String {
-    match participant {
-        Some(p) => format!("participant {p}: {reason}"),
-        None => reason.to_string(),
     }
 }
 
@@ -100,12 +103,7 @@ impl Findings {
             return;
         }
         *count += 1;
-        self.list.push(Finding {
-            summary: kind.to_string(),
-            kind,
-            step,
-            evidence,
-        });
+        self.list.push(Finding::new(kind, step, evidence));
     }
 }
 

@@ -9,15 +9,21 @@
 //! reason = "fcntl locks are dropped when any descriptor of the file closes"
 //! link = "https://github.com/owner/repo/issues/1"
 //! ```
+//!
+//! A failure that shows only in some runs, for a reason that has been found, says why with
+//! `intermittent = "..."`. Such an entry is `xfail` when its check fires and
+//! `xfail_not_shown` (not a failure) when the scenario passes; another check firing is still
+//! a failure. [`crate::Judgement`] is the whole rule.
 
 use serde::Serialize;
 
+use crate::manifest::MustFail;
 use crate::source::FileError;
 use crate::toml_read::{Doc, Result, Table, closest, one_of};
 use crate::verdict::{FindingKind, Verdict};
 
 const KEYS: &[&str] = &["fail"];
-const FAIL_KEYS: &[&str] = &["scenario", "check", "reason", "link"];
+const FAIL_KEYS: &[&str] = &["scenario", "check", "reason", "link", "intermittent"];
 
 /// The known failures of one implementation.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -36,7 +42,25 @@ pub struct Expectation {
     /// Why it fails, in one line.
     pub reason: String,
     /// The upstream issue or documentation that describes the behaviour.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Set when the failure shows only in some runs: why, in one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intermittent: Option<String>,
+}
+
+impl From<&MustFail> for Expectation {
+    /// A mutant's target as an expectation: the mutant is caught exactly when the judgement
+    /// is `xfail`.
+    fn from(target: &MustFail) -> Expectation {
+        Expectation {
+            scenario: target.scenario.clone(),
+            check: target.check.clone(),
+            reason: "a deliberately broken lock this scenario must catch".to_owned(),
+            link: None,
+            intermittent: None,
+        }
+    }
 }
 
 impl Expectations {
@@ -86,16 +110,15 @@ pub fn parse_expectations(
                 "each scenario at most once",
             ));
         }
-        let reason_expected = "one line saying why the implementation fails the scenario";
-        let reason = table.required_text("reason", reason_expected)?;
-        if reason.contains('\n') {
-            let (_, field) = table.required_str("reason", reason_expected)?;
-            return Err(doc.err(
-                field.span(),
-                "`reason` spans several lines",
-                reason_expected,
-            ));
-        }
+        let reason = one_line(
+            &table,
+            "reason",
+            "one line saying why the implementation fails the scenario",
+        )?;
+        let intermittent = match table.str("intermittent", INTERMITTENT_EXPECTED)? {
+            Some(_) => Some(one_line(&table, "intermittent", INTERMITTENT_EXPECTED)?),
+            None => None,
+        };
         let link_expected = "an `https://` or `http://` address";
         let link = match table.str("link", link_expected)? {
             Some((link, field)) => {
@@ -119,9 +142,26 @@ pub fn parse_expectations(
             check,
             reason,
             link,
+            intermittent,
         });
     }
     Ok(Expectations { entries })
+}
+
+const INTERMITTENT_EXPECTED: &str = "one line saying why the failure shows only in some runs";
+
+/// A required one-line text field of a `[[fail]]` entry.
+fn one_line(table: &Table<'_, '_>, key: &str, expected: &str) -> Result<String> {
+    let text = table.required_text(key, expected)?;
+    if text.contains('\n') {
+        let (_, field) = table.required_str(key, expected)?;
+        return Err(table.doc.err(
+            field.span(),
+            format!("`{key}` spans several lines"),
+            expected,
+        ));
+    }
+    Ok(text)
 }
 
 /// The `check` key of a table: one of [`FindingKind::CHECK_NAMES`].

@@ -1,10 +1,11 @@
 //! What happened during one run of a scenario, as the runner saw it.
 
 use lockcheck_protocol::{Hello, Request, Response};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Everything the runner recorded during one iteration of one scenario, in order.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct History {
     /// The seed the runner used (for replay).
     pub seed: u64,
@@ -15,7 +16,7 @@ pub struct History {
 }
 
 /// One recorded event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Event {
     /// Runner's monotonic clock, nanoseconds since the iteration started.
     pub at_ns: u64,
@@ -31,7 +32,7 @@ pub struct Event {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// A participant's process was started.
@@ -104,7 +105,7 @@ pub enum EventKind {
 }
 
 /// An injected fault.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
     /// SIGKILL / TerminateProcess.
@@ -134,7 +135,7 @@ pub enum Fault {
 }
 
 /// A fact about the file system the runner checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Observation {
     /// Whether the symlink victim still holds its original contents.
@@ -182,7 +183,7 @@ pub enum Observation {
 }
 
 /// A process that had the lock file open.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OpenProcess {
     /// Its pid.
     pub pid: u32,
@@ -191,7 +192,7 @@ pub struct OpenProcess {
 }
 
 /// Why a run is `broken` rather than a verdict on the lock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BrokenReason {
     /// The adapter could not be started.
@@ -254,6 +255,12 @@ pub enum BrokenReason {
         /// The op.
         op: String,
     },
+    /// The adapter could not introduce itself before the run (no process, no hello, a bad
+    /// one), so no scenario ran.
+    Probe {
+        /// What went wrong.
+        message: String,
+    },
     /// The harness itself failed (temp dir, fault injection, ...).
     Harness {
         /// What failed.
@@ -308,6 +315,7 @@ impl std::fmt::Display for BrokenReason {
                 "adapter answered `unsupported` to `{op}`, which the scenario relies on and \
                  its hello did not rule out"
             ),
+            BrokenReason::Probe { message } => f.write_str(message),
             BrokenReason::Harness { message } => write!(f, "harness failed: {message}"),
         }
     }

@@ -8,6 +8,7 @@ pub mod bench;
 mod check;
 mod expectations;
 mod history;
+mod judgement;
 mod manifest;
 mod parse;
 mod result;
@@ -18,10 +19,11 @@ mod topology;
 mod verdict;
 
 pub use check::{
-    MAX_FINDINGS_PER_KIND, check, describe_broken, merge, render_expect, render_response,
+    MAX_FINDINGS_PER_KIND, check, credited_holds, merge, render_expect, render_response,
 };
 pub use expectations::{Expectation, Expectations, fired_checks, parse_expectations, wrong_check};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};
+pub use judgement::Judgement;
 pub use manifest::{Manifest, MustFail, Placeholders, parse_manifest};
 pub use parse::{
     MAX_PARTICIPANTS, MAX_STEPS, ScenarioKey, parse_catalogue, parse_scenario, parse_scenario_file,

@@ -1,12 +1,13 @@
 //! Results of a run: what the runner hands to reports.
 
 use lockcheck_protocol::Implementation;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{History, Level, Verdict};
+use crate::{History, Interval, Level, Verdict};
 
 /// The result of one scenario against one implementation, over all its repetitions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioResult {
     /// Scenario id.
     pub scenario: String,
@@ -26,10 +27,14 @@ pub struct ScenarioResult {
     /// say nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<History>,
+    /// The holds the checker credited in that history ([`crate::credited_holds`]), for a
+    /// timeline to draw; empty when no history was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<Interval>,
 }
 
 /// Everything one `lockcheck run` produced for one implementation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunResult {
     /// The implementation as its adapter introduced itself (None if it never said hello).
     pub implementation: Option<Implementation>,

@@ -6,6 +6,7 @@
 use lockcheck_protocol::{
     Capability, ErrorKind, Hello, Mode, Op, Recovery, Status, Vocabulary, Wait,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::topology::{LockDirSpec, Placement, Topology};
@@ -42,7 +43,9 @@ pub struct Scenario {
 }
 
 /// Catalogue levels, from the basics to file-system faults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Exclusion, try, timeouts, races, churn.

@@ -1,9 +1,12 @@
 //! Verdicts and the evidence behind them.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::history::BrokenReason;
+
 /// The checker's judgement of one scenario against one implementation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Every check held.
@@ -20,12 +23,40 @@ pub enum Verdict {
     },
     /// The adapter or harness misbehaved; says nothing about the lock.
     Broken {
-        /// Why.
-        reason: String,
+        /// The participant at fault, if one is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participant: Option<String>,
+        /// What went wrong; [`Verdict::reason`] renders it.
+        reason: BrokenReason,
     },
 }
 
 impl Verdict {
+    /// A broken verdict: `participant` (if one is at fault) misbehaved so.
+    pub fn broken(participant: Option<&str>, reason: BrokenReason) -> Verdict {
+        Verdict::Broken {
+            participant: participant.map(str::to_owned),
+            reason,
+        }
+    }
+
+    /// Why a skip or broken verdict is one, as a sentence: the one rendering of a broken
+    /// reason. `None` for a pass or a failure (their findings say why).
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Verdict::Skip { reason } => Some(reason.clone()),
+            Verdict::Broken {
+                participant: Some(p),
+                reason,
+            } => Some(format!("participant {p}: {reason}")),
+            Verdict::Broken {
+                participant: None,
+                reason,
+            } => Some(reason.to_string()),
+            Verdict::Pass | Verdict::Fail { .. } => None,
+        }
+    }
+
     /// The verdict's name, as its JSON `verdict` tag writes it: `pass`, `fail`, `skip` or
     /// `broken`.
     pub fn name(&self) -> &'static str {
@@ -38,8 +69,10 @@ impl Verdict {
     }
 }
 
-/// One failed check, with evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One failed check, with evidence. Built only by [`Finding::new`], so its summary is always
+/// the one its kind renders (a summary read from JSON is derived again, not trusted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(from = "FindingFields")]
 pub struct Finding {
     /// Which check failed.
     #[serde(flatten)]
@@ -47,14 +80,52 @@ pub struct Finding {
     /// Scenario step (0-based index) the finding is about, if one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u32>,
-    /// One line for humans.
-    pub summary: String,
+    /// One line for humans, derived from `kind`.
+    summary: String,
     /// Indices into the history's events that show it (a transcript excerpt).
     pub evidence: Vec<usize>,
 }
 
+impl Finding {
+    /// A finding of `kind` about `step`, shown by the history's events `evidence`.
+    pub fn new(kind: FindingKind, step: Option<u32>, evidence: Vec<usize>) -> Finding {
+        Finding {
+            summary: kind.to_string(),
+            kind,
+            step,
+            evidence,
+        }
+    }
+
+    /// One line for humans: what the kind says.
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+}
+
+/// One failed check, with evidence (its `summary` is derived again on reading).
+#[derive(Deserialize, JsonSchema)]
+struct FindingFields {
+    #[serde(flatten)]
+    kind: FindingKind,
+    /// Scenario step (0-based index) the finding is about, if one.
+    #[serde(default)]
+    step: Option<u32>,
+    /// One line for humans, derived from the check's fields.
+    #[serde(default, rename = "summary")]
+    _summary: Option<String>,
+    /// Indices into the history's events that show it (a transcript excerpt).
+    evidence: Vec<usize>,
+}
+
+impl From<FindingFields> for Finding {
+    fn from(f: FindingFields) -> Finding {
+        Finding::new(f.kind, f.step, f.evidence)
+    }
+}
+
 /// The kinds of failed checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "check", rename_all = "snake_case")]
 pub enum FindingKind {
     /// Two holders whose proven hold intervals overlap.
@@ -145,7 +216,7 @@ impl FindingKind {
 
 /// A proven hold: the holder held the lock at least from `from_ns` (acquire answer received)
 /// to `to_ns` (release sent or process killed), on the runner's clock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Interval {
     /// Participant name, with `#2` appended for its second handle or `/tN` for a thread.
     pub holder: String,

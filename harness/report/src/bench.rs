@@ -323,10 +323,7 @@ pub fn bench_from_json(text: &str) -> Result<BenchReport, String> {
 
 /// The JSON Schema of [`bench_to_json`]'s output.
 pub fn bench_schema() -> String {
-    let schema = schemars::schema_for!(BenchReport);
-    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
-    text.push('\n');
-    text
+    crate::schema_text(schemars::schema_for!(BenchReport))
 }
 
 /// Every figure that changed beyond the noise against `baseline`, as lines for people; the

@@ -1,19 +1,21 @@
 //! `report.json`: the whole run, versioned, for programs.
 
 use lockcheck_model::RunResult;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::Totals;
 
-/// Version of the `report.json` document. Bump it when a field changes meaning or goes away;
-/// readers reject versions they do not know.
-pub const REPORT_VERSION: u32 = 1;
+/// Version of the `report.json` document (2: a broken verdict carries its participant and a
+/// typed reason; a finding's summary is derived from its kind). Bump it when a field changes
+/// meaning or goes away; readers reject versions they do not know.
+pub const REPORT_VERSION: u32 = 2;
 
 /// The tool name recorded in reports.
 pub const TOOL_NAME: &str = "lockcheck";
 
 /// A `report.json` document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportDoc {
     /// Always [`REPORT_VERSION`] for documents this crate writes or accepts.
     pub report_version: u32,
@@ -26,7 +28,7 @@ pub struct ReportDoc {
 }
 
 /// The program that wrote a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     /// [`TOOL_NAME`].
     pub name: String,
@@ -65,6 +67,11 @@ pub fn to_json(run: &RunResult) -> String {
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The JSON Schema of [`to_json`]'s output, committed as `schema/report.schema.json`.
+pub fn report_schema() -> String {
+    crate::schema_text(schemars::schema_for!(ReportDoc))
 }
 
 /// Why a `report.json` could not be read.

@@ -13,6 +13,7 @@
 mod bench;
 mod json;
 mod matrix;
+mod schema;
 mod terminal;
 mod totals;
 mod transcript;
@@ -22,9 +23,12 @@ pub use bench::{
     format_value, handoff_svg, throughput_svg,
 };
 pub use json::{
-    REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, to_json,
+    REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, report_schema,
+    to_json,
 };
 pub use matrix::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
-pub use terminal::{TerminalOptions, summary};
+pub use terminal::{TerminalOptions, judgements, summary};
 pub use totals::Totals;
 pub use transcript::transcript;
+
+use schema::schema_text;

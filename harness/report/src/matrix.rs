@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use lockcheck_model::{Expectation, Expectations, ScenarioResult, Verdict};
+use lockcheck_model::{Expectation, Expectations, Judgement, ScenarioResult, Verdict};
 use serde::Serialize;
 
 /// The whole matrix: every implementation × every scenario of one run.
@@ -55,9 +55,9 @@ pub struct Row {
 pub struct Cell {
     /// The scenario id.
     pub scenario: String,
-    /// `pass`, `fail`, `xfail` (an expected failure), `xpass` (an expected failure that
-    /// passed: the expectation is stale), `skip` or `broken`.
-    pub verdict: &'static str,
+    /// The judgement of the verdict against the implementation's expectations
+    /// ([`Judgement`] says the rule).
+    pub verdict: Judgement,
     /// One line: the first finding, the skip reason, or the expectation's reason.
     pub evidence: Option<String>,
     /// The expectation's upstream link, if any.
@@ -67,35 +67,30 @@ pub struct Cell {
     /// The checks that fired, in finding order (what a regenerated expectation names).
     #[serde(skip)]
     pub checks: Vec<&'static str>,
+    /// Whether the expectations file lists the scenario.
+    #[serde(skip)]
+    pub expected: bool,
 }
 
 impl Cell {
     /// Judges one scenario's verdict against the implementation's expectation for it, if it
-    /// has one: a listed failure by its listed check is `xfail`, by another check only `fail`,
-    /// and a listed failure that passed is `xpass`.
+    /// has one, with the evidence a reader needs for that judgement.
     pub fn judge(result: &ScenarioResult, expected: Option<&Expectation>) -> Cell {
-        let fired = lockcheck_model::fired_checks(&result.verdict);
-        let (verdict, evidence) = match (&result.verdict, expected) {
-            (Verdict::Pass, None) => ("pass", None),
-            (Verdict::Pass, Some(e)) => ("xpass", Some(format!("expected to fail: {}", e.reason))),
-            (Verdict::Fail { .. }, Some(e)) if fired.contains(&e.check.as_str()) => {
-                ("xfail", Some(e.reason.clone()))
+        let verdict = Judgement::of(&result.verdict, expected);
+        let first = match &result.verdict {
+            Verdict::Fail { findings } => findings.first().map(|f| first_line(f.summary())),
+            _ => None,
+        };
+        let evidence = match (verdict.explain(&result.verdict, expected), &result.verdict) {
+            (Some(why), _) if verdict == Judgement::Fail => {
+                Some(format!("{why}: {}", first.unwrap_or("")))
             }
-            (Verdict::Fail { findings }, Some(e)) => (
-                "fail",
-                Some(format!(
-                    "expected to fail by the `{}` check, but {}: {}",
-                    e.check,
-                    lockcheck_model::wrong_check(&e.check, &fired),
-                    findings.first().map_or("", |f| first_line(&f.summary))
-                )),
-            ),
-            (Verdict::Fail { findings }, None) => (
-                "fail",
-                findings.first().map(|f| first_line(&f.summary).to_owned()),
-            ),
-            (Verdict::Skip { reason }, _) => ("skip", Some(reason.clone())),
-            (Verdict::Broken { reason }, _) => ("broken", Some(first_line(reason).to_owned())),
+            (Some(why), _) => Some(why),
+            (None, Verdict::Fail { .. }) => first.map(str::to_owned),
+            (None, Verdict::Skip { .. } | Verdict::Broken { .. }) => {
+                result.verdict.reason().map(|r| first_line(&r).to_owned())
+            }
+            (None, Verdict::Pass) => None,
         };
         Cell {
             scenario: result.scenario.clone(),
@@ -103,7 +98,8 @@ impl Cell {
             evidence,
             link: expected.and_then(|e| e.link.clone()),
             replay: result.replay.clone(),
-            checks: fired,
+            checks: lockcheck_model::fired_checks(&result.verdict),
+            expected: expected.is_some(),
         }
     }
 }
@@ -115,9 +111,14 @@ pub fn expectations_toml(row: &Row, old: &Expectations) -> String {
     let entries = row
         .cells
         .iter()
-        .filter(|c| matches!(c.verdict, "fail" | "xfail"))
+        .filter(|c| {
+            matches!(
+                c.verdict,
+                Judgement::Fail | Judgement::Xfail | Judgement::XfailNotShown
+            )
+        })
         .map(|c| match old.get(&c.scenario) {
-            Some(e) if c.verdict == "xfail" => e.clone(),
+            Some(e) if c.verdict != Judgement::Fail => e.clone(),
             kept => Expectation {
                 scenario: c.scenario.clone(),
                 check: c.checks.first().copied().unwrap_or_default().to_owned(),
@@ -126,6 +127,7 @@ pub fn expectations_toml(row: &Row, old: &Expectations) -> String {
                     c.evidence.as_deref().unwrap_or("failed")
                 ),
                 link: kept.and_then(|e| e.link.clone()),
+                intermittent: None,
             },
         })
         .collect();
@@ -146,7 +148,9 @@ pub fn matrix_markdown(matrix: &Matrix) -> String {
          Each cell is one scenario's verdict against one implementation: `pass`; **FAIL**, a\n\
          failure nobody expected; `xfail`, a known failure listed with its reason in\n\
          `fixtures/expectations/`; **XPASS**, a listed failure that passed (a stale\n\
-         expectation); `skip`, the implementation does not declare what the scenario needs;\n\
+         expectation); `xfail_not_shown`, a listed failure that shows only in some runs\n\
+         (its entry says why) and did not show in this one; `skip`, the implementation does\n\
+         not declare what the scenario needs;\n\
          **BROKEN**, the adapter or harness misbehaved.\n\n",
     );
     out.push_str("## Implementations\n\n| implementation | version | setup | description |\n|---|---|---|---|\n");
@@ -183,10 +187,10 @@ pub fn matrix_markdown(matrix: &Matrix) -> String {
                 .iter()
                 .find(|c| c.scenario == head.id)
                 .map_or("-", |c| match c.verdict {
-                    "fail" => "**FAIL**",
-                    "xpass" => "**XPASS**",
-                    "broken" => "**BROKEN**",
-                    other => other,
+                    Judgement::Fail => "**FAIL**",
+                    Judgement::Xpass => "**XPASS**",
+                    Judgement::Broken => "**BROKEN**",
+                    other => other.as_str(),
                 });
             out.push_str(&format!(" {verdict} |"));
         }
@@ -196,7 +200,7 @@ pub fn matrix_markdown(matrix: &Matrix) -> String {
     let mut by_impl: BTreeMap<usize, Vec<&Cell>> = BTreeMap::new();
     for (i, row) in matrix.implementations.iter().enumerate() {
         for c in &row.cells {
-            if !matches!(c.verdict, "pass" | "skip") {
+            if !matches!(c.verdict, Judgement::Pass | Judgement::Skip) {
                 by_impl.entry(i).or_default().push(c);
             }
         }

@@ -3,11 +3,12 @@
 use std::fmt::Write as _;
 
 use lockcheck_model::{
-    EventKind, Finding, FindingKind, History, Interval, RunResult, ScenarioResult, Verdict,
+    EventKind, Finding, FindingKind, History, Interval, Judgement, RunResult, ScenarioResult,
+    Verdict,
 };
 
-use crate::Totals;
 use crate::transcript::{millis, transcript};
+use crate::{Cell, Totals};
 
 /// Most transcript lines shown per finding; the JSON report has the whole history.
 const MAX_EVIDENCE_LINES: usize = 12;
@@ -64,8 +65,8 @@ pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
                 }
                 ("FAIL", RED, note)
             }
-            Verdict::Skip { reason } => ("SKIP", YELLOW, reason.clone()),
-            Verdict::Broken { reason } => ("BROKEN", MAGENTA, reason.clone()),
+            Verdict::Skip { .. } => ("SKIP", YELLOW, reason(&scenario.verdict)),
+            Verdict::Broken { .. } => ("BROKEN", MAGENTA, reason(&scenario.verdict)),
         };
         let line = format!(
             "{}{} {name:<name_width$}  {time:>time_width$}  {note}",
@@ -111,7 +112,7 @@ fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding
             out,
             "{INDENT}{}{step}: {}",
             paint.paint(BOLD, finding.kind.check_name()),
-            finding.summary
+            finding.summary()
         );
         for line in finding_detail(&finding.kind) {
             let _ = writeln!(out, "{DETAIL_INDENT}{line}");
@@ -292,4 +293,51 @@ impl Paint {
             text.to_owned()
         }
     }
+}
+
+/// The scenarios whose judgement against the expectations file `source` is more than their
+/// verdict (expected failures, stale expectations, failures by another check), one line
+/// each, then the judgement counts; empty when nothing was expected of any scenario.
+pub fn judgements(cells: &[Cell], source: &str) -> String {
+    let mut out = String::new();
+    let noted: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| {
+            c.expected
+                && matches!(
+                    c.verdict,
+                    Judgement::Xfail
+                        | Judgement::Xpass
+                        | Judgement::XfailNotShown
+                        | Judgement::Fail
+                )
+        })
+        .collect();
+    if noted.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "judged against {source}:");
+    for c in noted {
+        let _ = writeln!(
+            out,
+            "  {:<15} {}: {}",
+            c.verdict.as_str(),
+            c.scenario,
+            c.evidence.as_deref().unwrap_or("")
+        );
+    }
+    let counts: Vec<String> = Judgement::ALL
+        .into_iter()
+        .filter_map(|j| {
+            let n = cells.iter().filter(|c| c.verdict == j).count();
+            (n > 0).then(|| format!("{n} {j}"))
+        })
+        .collect();
+    let _ = writeln!(out, "  {}", counts.join(", "));
+    out
+}
+
+/// A skip's or broken verdict's reason.
+fn reason(verdict: &Verdict) -> String {
+    verdict.reason().unwrap_or_default()
 }

@@ -1,10 +1,11 @@
 //! How many scenarios ended in each verdict.
 
 use lockcheck_model::{RunResult, Verdict};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Scenario counts per verdict for one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Totals {
     /// Scenarios that passed.
     pub passed: usize,

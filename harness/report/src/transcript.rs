@@ -1,6 +1,6 @@
 //! Transcript excerpts: history events rendered one per line, for every format.
 
-use lockcheck_model::{BrokenReason, Event, EventKind, Fault, History, Observation};
+use lockcheck_model::{Event, EventKind, Fault, History, Observation};
 
 /// Longest payload (request, response, stderr line) shown in one transcript line, in bytes.
 const MAX_PAYLOAD_BYTES: usize = 200;
@@ -100,7 +100,7 @@ fn describe(event: &Event) -> (String, String) {
             reason,
         } => (
             participant.clone().unwrap_or_default(),
-            format!("broken: {}", broken_text(reason)),
+            format!("broken: {reason}"),
         ),
     }
 }
@@ -190,40 +190,6 @@ fn observation_text(observation: &Observation) -> String {
         } => format!(
             "{participant} presumed waiting after {waited_ms} ms (no blocked waiter listed)"
         ),
-    }
-}
-
-/// Why a run broke, as a lowercase sentence fragment.
-pub(crate) fn broken_text(reason: &BrokenReason) -> String {
-    match reason {
-        BrokenReason::SpawnFailed { message } => format!("could not start the adapter: {message}"),
-        BrokenReason::BadHello { message, line } => {
-            format!("bad hello: {message}: {}", truncate(line))
-        }
-        BrokenReason::BadLine { message, line } => {
-            format!("bad line: {message}: {}", truncate(line))
-        }
-        BrokenReason::UnexpectedId { id } => format!("response with unexpected id {id}"),
-        BrokenReason::LineTooLong { bytes } => {
-            format!("line too long ({bytes} bytes read without a newline)")
-        }
-        BrokenReason::EarlyExit { code, signal } => {
-            format!("adapter exited early{}", exit_text(*code, *signal))
-        }
-        BrokenReason::EarlyStart {
-            op,
-            after_us,
-            answered_us,
-        } => format!(
-            "answered `{op}` after {answered_us} µs, without waiting its after_us of {after_us} µs"
-        ),
-        BrokenReason::Hang { op, waited_ms } => {
-            format!("no answer to `{op}` within {waited_ms} ms")
-        }
-        BrokenReason::Unsupported { op } => {
-            format!("answered `unsupported` to `{op}`, which its capabilities declare")
-        }
-        BrokenReason::Harness { message } => format!("harness: {message}"),
     }
 }
 

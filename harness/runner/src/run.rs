@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use lockcheck_model::{RunResult, Scenario, ScenarioResult, Verdict};
+use lockcheck_model::{BrokenReason, RunResult, Scenario, ScenarioResult, Verdict};
 use lockcheck_protocol::Hello;
 
 use crate::execute::{broken_history, run_iteration};
@@ -65,9 +65,12 @@ pub fn run(
             Err(message) => not_run(
                 scenario,
                 opts,
-                Verdict::Broken {
-                    reason: message.clone(),
-                },
+                Verdict::broken(
+                    None,
+                    BrokenReason::Probe {
+                        message: message.clone(),
+                    },
+                ),
             ),
         };
         on_event(RunEvent::ScenarioFinished {
@@ -138,6 +141,10 @@ pub fn run_scenario(
         iterations,
         duration_ms: started.elapsed().as_millis() as u64,
         replay: replay(opts, scenario),
+        holds: kept
+            .as_ref()
+            .map(|h| lockcheck_model::credited_holds(scenario, h))
+            .unwrap_or_default(),
         history: kept,
     }
 }
@@ -151,6 +158,7 @@ fn not_run(scenario: &Scenario, opts: &RunOptions, verdict: Verdict) -> Scenario
         duration_ms: 0,
         replay: replay(opts, scenario),
         history: None,
+        holds: Vec::new(),
     }
 }
 

@@ -10,7 +10,7 @@ use std::{env, fs};
 
 use anyhow::Context;
 use lockcheck::{Project, Replay, TargetDir, reflock_spec};
-use lockcheck_model::{Expectations, RunResult, Scenario};
+use lockcheck_model::{Expectations, Judgement, RunResult, Scenario};
 use lockcheck_report::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
 use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
 
@@ -92,25 +92,27 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
     fs::write(out.join("matrix.md"), matrix_markdown(&matrix))
         .with_context(|| format!("cannot write {}", out.join("matrix.md").display()))?;
 
-    let unexpected = matrix
-        .implementations
-        .iter()
-        .flat_map(|r| &r.cells)
-        .filter(|c| matches!(c.verdict, "fail" | "xpass" | "broken"))
-        .count();
+    let exit = Exit::of(
+        matrix
+            .implementations
+            .iter()
+            .flat_map(|r| &r.cells)
+            .map(|c| c.verdict),
+    );
     let mut stdout = std::io::stdout().lock();
     for row in &matrix.implementations {
-        let count = |v: &str| row.cells.iter().filter(|c| c.verdict == v).count();
+        let count = |j: Judgement| row.cells.iter().filter(|c| c.verdict == j).count();
         writeln!(
             stdout,
-            "{:<20} {:>3} pass {:>3} fail {:>3} xfail {:>3} xpass {:>3} skip {:>3} broken  setup {:>6} ms  run {:>7} ms{}",
+            "{:<20} {:>3} pass {:>3} fail {:>3} xfail {:>3} xfail_not_shown {:>3} xpass {:>3} skip {:>3} broken  setup {:>6} ms  run {:>7} ms{}",
             row.name,
-            count("pass"),
-            count("fail"),
-            count("xfail"),
-            count("xpass"),
-            count("skip"),
-            count("broken"),
+            count(Judgement::Pass),
+            count(Judgement::Fail),
+            count(Judgement::Xfail),
+            count(Judgement::XfailNotShown),
+            count(Judgement::Xpass),
+            count(Judgement::Skip),
+            count(Judgement::Broken),
             row.setup_ms,
             row.run_ms,
             row.note
@@ -125,11 +127,7 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
         out.join("matrix.md").display(),
         out.join("matrix.json").display()
     )?;
-    Ok(if unexpected > 0 {
-        Exit::Failed
-    } else {
-        Exit::Ok
-    })
+    Ok(exit)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -152,9 +150,9 @@ fn run_row(
         Err((setup, note)) => {
             // No results: a missing toolchain is a skip, a failed set-up is broken.
             let verdict = if setup == "unavailable" {
-                "skip"
+                Judgement::Skip
             } else {
-                "broken"
+                Judgement::Broken
             };
             let cells = scenarios
                 .iter()
@@ -165,6 +163,7 @@ fn run_row(
                     link: None,
                     replay: replay.command(&s.id, seed),
                     checks: Vec::new(),
+                    expected: false,
                 })
                 .collect();
             return Row {

@@ -8,8 +8,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use lockcheck::project::read_manifest;
 use lockcheck::{Project, Replay, TargetDir, reflock_spec};
-use lockcheck_model::{RunResult, Verdict};
-use lockcheck_report::TerminalOptions;
+use lockcheck_model::{Expectations, Manifest, RunResult};
+use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 
 use crate::catalogue;
@@ -27,6 +27,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             Replay::manifest(path.display().to_string()),
         ),
         None => (builtin_spec()?, Replay::builtin()),
+    };
+    let (expectations, source) = match &args.manifest {
+        Some(path) if !args.ignore_expectations => manifest_expectations(path)?,
+        _ => (Expectations::default(), String::new()),
     };
     let opts = RunOptions {
         seed: args.seed,
@@ -52,11 +56,26 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let color =
         std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let summary = lockcheck_report::summary(&result, &TerminalOptions { color });
-    std::io::stdout().lock().write_all(summary.as_bytes())?;
+    let cells: Vec<Cell> = result
+        .scenarios
+        .iter()
+        .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
+        .collect();
+    let judged = lockcheck_report::judgements(&cells, &source);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(summary.as_bytes())?;
+    stdout.write_all(judged.as_bytes())?;
     if let Some(dir) = &args.report {
         write_report(dir, &result)?;
     }
-    Ok(exit_code(&result))
+    Ok(Exit::of(cells.iter().map(|c| c.verdict)))
+}
+
+/// The expectations file a manifest names, and its path for messages.
+fn manifest_expectations(path: &Path) -> anyhow::Result<(Expectations, String)> {
+    let (manifest, project) = manifest_project(path)?;
+    let source = manifest.expectations.clone().unwrap_or_default();
+    Ok((project.expectations(&manifest)?, source))
 }
 
 /// The built-in implementation: this binary's own `adapter` subcommand (reflock).
@@ -71,9 +90,9 @@ pub(crate) fn lockcheck_exe() -> anyhow::Result<PathBuf> {
     env::current_exe().context("cannot find the lockcheck binary")
 }
 
-/// Reads a manifest and runs its `setup` (once, cached under `{target}/lockcheck-setup/`).
-/// A missing toolchain or a failed set-up ends the run with a message, before any scenario.
-pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
+/// Reads a manifest, and finds the project it belongs to (its own directory when it is in
+/// none), whose root its paths are relative to.
+fn manifest_project(path: &Path) -> anyhow::Result<(Manifest, Project)> {
     let manifest = read_manifest(path, &path.display().to_string())?;
     // Placeholders expand to absolute paths: adapters run from the runner's directory.
     let absolute = fs::canonicalize(path)
@@ -83,6 +102,13 @@ pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
     // CARGO_TARGET_DIR says otherwise.
     let project = Project::find(dir, TargetDir::CargoEnvOrUnderRoot)
         .unwrap_or_else(|| Project::at(dir.to_owned(), TargetDir::CargoEnvOrUnderRoot));
+    Ok((manifest, project))
+}
+
+/// Reads a manifest and runs its `setup` (once, cached under `{target}/lockcheck-setup/`).
+/// A missing toolchain or a failed set-up ends the run with a message, before any scenario.
+pub(crate) fn manifest_spec(path: &Path) -> anyhow::Result<AdapterSpec> {
+    let (manifest, project) = manifest_project(path)?;
     if !manifest.setup.is_empty() && std::io::stderr().is_terminal() {
         // Progress, not output: a first set-up can take a while (venvs, npm, cargo).
         let _ = writeln!(std::io::stderr(), "preparing `{}`...", manifest.name);
@@ -119,15 +145,4 @@ fn write_report(dir: &Path, result: &RunResult) -> anyhow::Result<()> {
     fs::write(&path, lockcheck_report::to_json(result))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
-}
-
-fn exit_code(result: &RunResult) -> Exit {
-    let any = |f: fn(&Verdict) -> bool| result.scenarios.iter().any(|s| f(&s.verdict));
-    if any(|v| matches!(v, Verdict::Fail { .. })) {
-        Exit::Failed
-    } else if any(|v| matches!(v, Verdict::Broken { .. })) {
-        Exit::Broken
-    } else {
-        Exit::Ok
-    }
 }

@@ -139,3 +139,106 @@ fn run_expands_target_to_cargo_target_dir_as_matrix_does() {
         "nothing under the manifest's folder"
     );
 }
+
+/// Runs `exclusive-basic` against the manifest `base` extended with `expectations = "x.toml"`
+/// holding `entry`, plus `extra` arguments; the exit code and stdout.
+fn judged(base: &str, entry: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = match base {
+        "noop" => noop_manifest(dir.path()),
+        _ => crate::support::write(
+            dir.path(),
+            "reflock.toml",
+            &format!(
+                "name = \"reflock\"\ncommand = [{:?}, \"adapter\"]\n",
+                env!("CARGO_BIN_EXE_lockcheck")
+            ),
+        ),
+    };
+    let text = std::fs::read_to_string(&manifest).unwrap() + "expectations = \"x.toml\"\n";
+    std::fs::write(&manifest, text).unwrap();
+    crate::support::write(
+        dir.path(),
+        "x.toml",
+        &format!(
+            "[[fail]]\nscenario = \"exclusive-basic\"\nreason = \"grants every acquire\"\n{entry}"
+        ),
+    );
+    let output = lockcheck()
+        .args(["run", "--scenario", "exclusive-basic", "--impl"])
+        .arg(&manifest)
+        .args(extra)
+        .output()
+        .expect("runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn run_impl_judges_verdicts_against_the_expectations_file() {
+    let (code, xfail) = judged("noop", "check = \"outcome\"\n", &[]);
+    assert_eq!(code, Some(0), "{xfail}");
+    assert_redacted_snapshot!("run_xfail", xfail);
+
+    let (code, other) = judged("noop", "check = \"latency\"\n", &[]);
+    assert_eq!(code, Some(100), "{other}");
+    assert!(
+        other.contains("fail            exclusive-basic: expected to fail by the `latency` check"),
+        "{other}"
+    );
+
+    let (code, ignored) = judged("noop", "check = \"outcome\"\n", &["--ignore-expectations"]);
+    assert_eq!(code, Some(100), "{ignored}");
+    assert!(!ignored.contains("judged against"), "{ignored}");
+}
+
+#[test]
+fn run_impl_fails_on_a_stale_expectation_unless_it_is_intermittent() {
+    let (code, stale) = judged("reflock", "check = \"outcome\"\n", &[]);
+    assert_eq!(code, Some(100), "{stale}");
+    assert!(stale.contains("xpass           exclusive-basic: expected to fail (grants every acquire), but it passed"), "{stale}");
+
+    let (code, flaky) = judged(
+        "reflock",
+        "check = \"outcome\"\nintermittent = \"shows in some runs\"\n",
+        &[],
+    );
+    assert_eq!(code, Some(0), "{flaky}");
+    assert!(
+        flaky.contains("xfail_not_shown exclusive-basic:"),
+        "{flaky}"
+    );
+}
+
+/// A failing scenario's report keeps the holds the checker credited, among them the two
+/// that overlap.
+#[test]
+fn report_json_keeps_the_credited_holds_of_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noop_manifest(dir.path());
+    let output = lockcheck()
+        .args(["run", "--scenario", "exclusive-basic", "--impl"])
+        .arg(&manifest)
+        .arg("--report")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(100));
+    let text = std::fs::read_to_string(dir.path().join("out/report.json")).unwrap();
+    let doc = lockcheck_report::from_json(&text).unwrap();
+    let result = &doc.run.scenarios[0];
+    let lockcheck_model::Verdict::Fail { findings } = &result.verdict else {
+        panic!("{:?}", result.verdict);
+    };
+    let overlap = findings
+        .iter()
+        .find_map(|f| match &f.kind {
+            lockcheck_model::FindingKind::Overlap { first, second } => Some((first, second)),
+            _ => None,
+        })
+        .expect("an overlap");
+    assert!(result.holds.contains(overlap.0), "{:?}", result.holds);
+    assert!(result.holds.contains(overlap.1), "{:?}", result.holds);
+}

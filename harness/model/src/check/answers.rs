@@ -3,16 +3,16 @@
 
 use lockcheck_protocol::{ErrorKind, Op, Response, Status, Wait};
 
-use super::{Checker, Exchange, Findings, describe_broken, render_expect, render_response};
+use super::{Checker, Exchange, Findings, render_expect, render_response};
 use crate::history::{BrokenReason, EventKind, Observation};
 use crate::scenario::{Action, Bounds, Expect, Outcome};
-use crate::verdict::FindingKind;
+use crate::verdict::{FindingKind, Verdict};
 
 impl<'h> Checker<'_, 'h> {
     /// Outcome, latency, holder and thread-race checks on every answered request. Returns the
-    /// first `unsupported` answer the scenario did not allow, as a broken reason.
-    pub(super) fn exchanges(&self, findings: &mut Findings) -> Option<(u64, String)> {
-        let mut unsupported: Option<(u64, String)> = None;
+    /// first `unsupported` answer the scenario did not allow, as a broken verdict.
+    pub(super) fn exchanges(&self, findings: &mut Findings) -> Option<(u64, Verdict)> {
+        let mut unsupported: Option<(u64, Verdict)> = None;
         for exchange in &self.exchanges {
             let Some(received) = exchange.received else {
                 continue;
@@ -39,7 +39,7 @@ impl<'h> Checker<'_, 'h> {
                         let reason = BrokenReason::Unsupported {
                             op: exchange.request.op.name().to_owned(),
                         };
-                        unsupported = Some((at, describe_broken(Some(p), &reason)));
+                        unsupported = Some((at, Verdict::broken(Some(p), reason)));
                     }
                 } else {
                     let mut evidence = vec![exchange.sent, received];

@@ -37,6 +37,7 @@ link = "https://example.org/issues/1"
 scenario = "pause-holder"
 check = "overlap"
 reason = "mtime lease"
+intermittent = "the lease runs out only under load"
 "#,
     );
     assert_eq!(
@@ -47,12 +48,14 @@ reason = "mtime lease"
                 check: "overlap".into(),
                 reason: "fcntl locks drop on any close".into(),
                 link: Some("https://example.org/issues/1".into()),
+                intermittent: None,
             },
             Expectation {
                 scenario: "pause-holder".into(),
                 check: "overlap".into(),
                 reason: "mtime lease".into(),
                 link: None,
+                intermittent: Some("the lease runs out only under load".into()),
             },
         ]
     );
@@ -72,12 +75,14 @@ fn to_toml_reads_back_the_same_entries() {
                 check: "latency".into(),
                 reason: "says \"no\" \\ twice".into(),
                 link: None,
+                intermittent: Some("only under load".into()),
             },
             Expectation {
                 scenario: "b".into(),
                 check: "files".into(),
                 reason: "FIXME: explain".into(),
                 link: Some("https://example.org/x".into()),
+                intermittent: None,
             },
         ],
     };
@@ -113,6 +118,30 @@ fn expectations_multiline_reason() {
     check_err(
         "expectations_multiline_reason",
         "[[fail]]\nscenario = \"churn\"\nreason = \"\"\"\none\ntwo\"\"\"\n",
+    );
+}
+
+#[test]
+fn expectations_multiline_intermittent() {
+    check_err(
+        "expectations_multiline_intermittent",
+        "[[fail]]\nscenario = \"churn\"\ncheck = \"overlap\"\nreason = \"a\"\nintermittent = \"\"\"\nfirst\nsecond\"\"\"\n",
+    );
+}
+
+#[test]
+fn expectations_empty_intermittent() {
+    check_err(
+        "expectations_empty_intermittent",
+        "[[fail]]\nscenario = \"churn\"\ncheck = \"overlap\"\nreason = \"a\"\nintermittent = \" \"\n",
+    );
+}
+
+#[test]
+fn expectations_intermittent_not_text() {
+    check_err(
+        "expectations_intermittent_not_text",
+        "[[fail]]\nscenario = \"churn\"\ncheck = \"overlap\"\nreason = \"a\"\nintermittent = true\n",
     );
 }
 

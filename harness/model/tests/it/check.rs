@@ -19,12 +19,12 @@ fn render(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Pass => "pass".to_owned(),
         Verdict::Skip { reason } => format!("skip: {reason}"),
-        Verdict::Broken { reason } => format!("broken: {reason}"),
+        Verdict::Broken { .. } => format!("broken: {}", verdict.reason().unwrap_or_default()),
         Verdict::Fail { findings } => {
             let mut text = "fail".to_owned();
             for f in findings {
                 let step = f.step.map_or("-".to_owned(), |s| s.to_string());
-                text.push_str(&format!("\nstep {step}: {} {:?}", f.summary, f.evidence));
+                text.push_str(&format!("\nstep {step}: {} {:?}", f.summary(), f.evidence));
             }
             text
         }
@@ -68,6 +68,27 @@ fn a_second_holder_fails_with_the_overlap_and_the_wrong_outcome() {
         "fail
          step 1: two holders at once: a (exclusive, 2.000 ms to 5.000 ms) and b (exclusive, 4.000 ms to 9.000 ms) overlap for at least 1.000 ms [3, 6, 5, 10]
          step 1: b got `ok`, expected `busy` [4, 5]",
+    );
+}
+
+/// The credited holds a report draws are the checker's own intervals.
+#[test]
+fn credited_holds_are_the_intervals_the_checker_reasons_about() {
+    let holds = lockcheck_model::credited_holds(
+        &catalogue("exclusive-basic"),
+        &history(
+            &EXCLUSIVE_BASIC_OK
+                .replace("9 b > release s4", "")
+                .replace("10 b < ok", ""),
+        ),
+    );
+    let text: Vec<String> = holds.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "a (exclusive, 2.000 ms to 5.000 ms)",
+            "b (exclusive, 8.000 ms to end)"
+        ]
     );
 }
 
@@ -531,21 +552,23 @@ fn skip(reason: &str) -> Verdict {
 }
 
 fn broken(reason: &str) -> Verdict {
-    Verdict::Broken {
-        reason: reason.into(),
-    }
+    Verdict::broken(
+        None,
+        lockcheck_model::BrokenReason::Probe {
+            message: reason.into(),
+        },
+    )
 }
 
 fn fail(summary: &str) -> Verdict {
     Verdict::Fail {
-        findings: vec![lockcheck_model::Finding {
-            kind: lockcheck_model::FindingKind::Victim {
+        findings: vec![lockcheck_model::Finding::new(
+            lockcheck_model::FindingKind::FileSystem {
                 detail: summary.into(),
             },
-            step: None,
-            summary: summary.into(),
-            evidence: vec![],
-        }],
+            None,
+            vec![],
+        )],
     }
 }
 

@@ -327,7 +327,7 @@ proptest! {
         let verdict = check(&scenario, &history);
         if let Verdict::Fail { findings } = &verdict {
             for f in findings {
-                prop_assert!(!f.summary.is_empty());
+                prop_assert!(!f.summary().is_empty());
                 prop_assert!(f.evidence.iter().all(|&e| e < history.events.len()));
             }
         }

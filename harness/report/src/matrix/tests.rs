@@ -2,7 +2,7 @@
 //! table.
 
 use lockcheck_model::{
-    Expectation, Expectations, Finding, FindingKind, Level, ScenarioResult, Verdict,
+    Expectation, Expectations, Finding, FindingKind, Judgement, Level, ScenarioResult, Verdict,
 };
 
 use super::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
@@ -16,21 +16,21 @@ fn result(id: &str, verdict: Verdict) -> ScenarioResult {
         duration_ms: 1,
         replay: format!("lockcheck run --impl fixtures/impls/x.toml --scenario {id} --seed 0"),
         history: None,
+        holds: Vec::new(),
     }
 }
 
-fn fail(summary: &str) -> Verdict {
+fn fail() -> Verdict {
     Verdict::Fail {
-        findings: vec![Finding {
-            kind: FindingKind::Outcome {
+        findings: vec![Finding::new(
+            FindingKind::Outcome {
                 participant: "b".into(),
                 expected: "busy".into(),
                 got: "ok".into(),
             },
-            step: Some(3),
-            summary: summary.to_owned(),
-            evidence: Vec::new(),
-        }],
+            Some(3),
+            Vec::new(),
+        )],
     }
 }
 
@@ -40,6 +40,7 @@ fn expected(id: &str) -> Expectation {
         check: "outcome".to_owned(),
         reason: "lockf locks are per process".to_owned(),
         link: Some("https://example.org/1".to_owned()),
+        intermittent: None,
     }
 }
 
@@ -48,39 +49,42 @@ fn cells_are_judged_against_expectations() {
     let e = expected("touch-fd");
     assert_eq!(
         Cell::judge(&result("a", Verdict::Pass), None).verdict,
-        "pass"
+        Judgement::Pass
     );
     assert_eq!(
         Cell::judge(&result("touch-fd", Verdict::Pass), Some(&e)).verdict,
-        "xpass"
+        Judgement::Xpass
     );
     assert_eq!(
-        Cell::judge(&result("touch-fd", fail("b got ok")), Some(&e)).verdict,
-        "xfail"
+        Cell::judge(&result("touch-fd", fail()), Some(&e)).verdict,
+        Judgement::Xfail
     );
     let other_check = Expectation {
         check: "overlap".to_owned(),
         ..e.clone()
     };
-    let wrong = Cell::judge(&result("touch-fd", fail("b got ok")), Some(&other_check));
+    let wrong = Cell::judge(&result("touch-fd", fail()), Some(&other_check));
     assert_eq!(
         (wrong.verdict, wrong.evidence.as_deref()),
         (
-            "fail",
+            Judgement::Fail,
             Some(
-                "expected to fail by the `overlap` check, but the `overlap` check did not fire; `outcome` did: b got ok"
+                "expected to fail by the `overlap` check (lockf locks are per process), but the `overlap` check did not fire; `outcome` did: b got `ok`, expected `busy`"
             )
         )
     );
-    let unexpected = Cell::judge(&result("a", fail("b got ok\nmore")), None);
+    let unexpected = Cell::judge(&result("a", fail()), None);
     assert_eq!(
         (unexpected.verdict, unexpected.evidence.as_deref()),
-        ("fail", Some("b got ok"))
+        (Judgement::Fail, Some("b got `ok`, expected `busy`"))
     );
     let skip = Verdict::Skip {
         reason: "missing capabilities: shared".into(),
     };
-    assert_eq!(Cell::judge(&result("a", skip), None).verdict, "skip");
+    assert_eq!(
+        Cell::judge(&result("a", skip), None).verdict,
+        Judgement::Skip
+    );
 }
 
 fn row(cells: Vec<Cell>) -> Row {
@@ -103,9 +107,9 @@ fn regenerated_expectations_keep_reasons_and_mark_new_failures() {
         entries: vec![expected("touch-fd"), expected("churn")],
     };
     let cells = vec![
-        Cell::judge(&result("touch-fd", fail("lost")), old.get("touch-fd")),
+        Cell::judge(&result("touch-fd", fail()), old.get("touch-fd")),
         Cell::judge(&result("churn", Verdict::Pass), old.get("churn")),
-        Cell::judge(&result("second-handle", fail("two holders")), None),
+        Cell::judge(&result("second-handle", fail()), None),
     ];
     insta::assert_snapshot!(
         "matrix_regenerated_expectations",
@@ -116,7 +120,13 @@ fn regenerated_expectations_keep_reasons_and_mark_new_failures() {
 #[test]
 fn markdown_matrix() {
     let old = Expectations {
-        entries: vec![expected("touch-fd")],
+        entries: vec![
+            expected("touch-fd"),
+            Expectation {
+                intermittent: Some("timing decides whether a file is left".into()),
+                ..expected("crash-mid-acquire")
+            },
+        ],
     };
     let matrix = Matrix {
         seed: 0,
@@ -133,10 +143,14 @@ fn markdown_matrix() {
                 id: "shared-coexist".into(),
                 level: "shared",
             },
+            ScenarioHead {
+                id: "crash-mid-acquire".into(),
+                level: "crash",
+            },
         ],
         implementations: vec![row(vec![
-            Cell::judge(&result("touch-fd", fail("lost")), old.get("touch-fd")),
-            Cell::judge(&result("second-handle", fail("two holders")), None),
+            Cell::judge(&result("touch-fd", fail()), old.get("touch-fd")),
+            Cell::judge(&result("second-handle", fail()), None),
             Cell::judge(
                 &result(
                     "shared-coexist",
@@ -145,6 +159,10 @@ fn markdown_matrix() {
                     },
                 ),
                 None,
+            ),
+            Cell::judge(
+                &result("crash-mid-acquire", Verdict::Pass),
+                old.get("crash-mid-acquire"),
             ),
         ])],
     };

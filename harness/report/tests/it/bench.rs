@@ -1,7 +1,5 @@
 //! The bench formats, on a report whose figures the model computed from constructed samples.
 
-use std::path::PathBuf;
-
 use lockcheck_model::bench::{
     BENCH_REPORT_VERSION, BenchCell, BenchReport, BenchRow, Contender, Driver, Machine,
     PlanSummary, Quantiles, Sample, metrics, summarize,
@@ -190,17 +188,8 @@ fn baseline_changes() {
 /// `schema/bench-report.schema.json` is what the types say. `LOCKCHECK_BLESS=1` rewrites it.
 #[test]
 fn bench_schema_is_committed() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/bench-report.schema.json");
-    let fresh = lockcheck_report::bench_schema();
-    if std::env::var_os("LOCKCHECK_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &fresh).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "{} is stale: regenerate it with `LOCKCHECK_BLESS=1 cargo nextest run -p lockcheck-report`",
-        path.display()
+    crate::schema::check_committed(
+        "bench-report.schema.json",
+        &lockcheck_report::bench_schema(),
     );
 }

@@ -196,6 +196,7 @@ fn scenario(level: Level, id: &str, verdict: Verdict, duration_ms: u64) -> Scena
             "lockcheck run --impl fixtures/impls/mutant-unlink.toml --scenario {id} --seed 42"
         ),
         history: None,
+        holds: Vec::new(),
     }
 }
 
@@ -210,8 +211,8 @@ pub fn run() -> RunResult {
             "race-50",
             Verdict::Fail {
                 findings: vec![
-                    Finding {
-                        kind: FindingKind::Overlap {
+                    Finding::new(
+                        FindingKind::Overlap {
                             first: Interval {
                                 holder: "a".to_owned(),
                                 mode: "exclusive".to_owned(),
@@ -225,20 +226,18 @@ pub fn run() -> RunResult {
                                 to_ns: None,
                             },
                         },
-                        step: Some(2),
-                        summary: "a and b held the lock exclusively at the same time".to_owned(),
-                        evidence: vec![3, 4, 5, 6, 8],
-                    },
-                    Finding {
-                        kind: FindingKind::Winners {
+                        Some(2),
+                        vec![3, 4, 5, 6, 8],
+                    ),
+                    Finding::new(
+                        FindingKind::Winners {
                             round: 17,
                             expected: "exactly 1".to_owned(),
                             got: 2,
                         },
-                        step: Some(2),
-                        summary: "round 17 had 2 winners".to_owned(),
-                        evidence: vec![4, 6],
-                    },
+                        Some(2),
+                        vec![4, 6],
+                    ),
                 ],
             },
             1_340,
@@ -251,26 +250,24 @@ pub fn run() -> RunResult {
             "timeout-honored",
             Verdict::Fail {
                 findings: vec![
-                    Finding {
-                        kind: FindingKind::Outcome {
+                    Finding::new(
+                        FindingKind::Outcome {
                             participant: "b".to_owned(),
                             expected: "timeout".to_owned(),
                             got: "ok".to_owned(),
                         },
-                        step: Some(1),
-                        summary: "b acquired a lock that a held".to_owned(),
-                        evidence: vec![0, 1],
-                    },
-                    Finding {
-                        kind: FindingKind::Latency {
+                        Some(1),
+                        vec![0, 1],
+                    ),
+                    Finding::new(
+                        FindingKind::Latency {
                             participant: "b".to_owned(),
                             bound: ">= 250 ms".to_owned(),
                             measured_ms: 1.25,
                         },
-                        step: Some(1),
-                        summary: "b answered after 1.250 ms, before its 250 ms timeout".to_owned(),
-                        evidence: vec![0, 1],
-                    },
+                        Some(1),
+                        vec![0, 1],
+                    ),
                 ],
             },
             260,
@@ -281,23 +278,21 @@ pub fn run() -> RunResult {
         "symlink-at-path",
         Verdict::Fail {
             findings: vec![
-                Finding {
-                    kind: FindingKind::Victim {
+                Finding::new(
+                    FindingKind::Victim {
                         detail: "truncated to 0 bytes".to_owned(),
                     },
-                    step: None,
-                    summary: "the lock followed the symlink and truncated the victim".to_owned(),
-                    evidence: vec![],
-                },
-                Finding {
-                    kind: FindingKind::Holder {
+                    None,
+                    vec![],
+                ),
+                Finding::new(
+                    FindingKind::Holder {
                         expected: "a (pid 4121)".to_owned(),
                         got: "pid 1".to_owned(),
                     },
-                    step: Some(3),
-                    summary: "holder reported the wrong process".to_owned(),
-                    evidence: vec![7],
-                },
+                    Some(3),
+                    vec![7],
+                ),
             ],
         },
         31,
@@ -315,9 +310,13 @@ pub fn run() -> RunResult {
         ..scenario(
             Level::Crash,
             "crash-holder",
-            Verdict::Broken {
-                reason: "b: no answer to `acquire` within 5000 ms".to_owned(),
-            },
+            Verdict::broken(
+                Some("b"),
+                BrokenReason::Hang {
+                    op: "acquire".to_owned(),
+                    waited_ms: 5000,
+                },
+            ),
             5_100,
         )
     };

@@ -3,5 +3,6 @@
 mod bench;
 mod fixture;
 mod json;
+mod schema;
 mod terminal;
 mod transcript;

@@ -88,14 +88,13 @@ fn long_evidence_is_cut() {
         e.at_ns = fixture::ms(30 + i);
         history.events.push(e);
     }
-    let finding = Finding {
-        kind: FindingKind::Victim {
+    let finding = Finding::new(
+        FindingKind::Victim {
             detail: "x".to_owned(),
         },
-        step: None,
-        summary: "many events".to_owned(),
-        evidence: (9..29).collect(),
-    };
+        None,
+        (9..29).collect(),
+    );
     run.scenarios[0].verdict = Verdict::Fail {
         findings: vec![finding],
     };
@@ -109,20 +108,21 @@ fn long_evidence_is_cut() {
 fn many_findings_are_cut() {
     let mut run = fixture::run();
     run.scenarios.retain(|s| s.scenario == "race-50");
-    let finding = |i: usize| Finding {
-        kind: FindingKind::Victim {
-            detail: format!("change {i}"),
-        },
-        step: None,
-        summary: format!("finding number {i}"),
-        evidence: Vec::new(),
+    let finding = |i: usize| {
+        Finding::new(
+            FindingKind::Victim {
+                detail: format!("change {i}"),
+            },
+            None,
+            Vec::new(),
+        )
     };
     run.scenarios[0].verdict = Verdict::Fail {
         findings: (0..7).map(finding).collect(),
     };
     let text = plain(&run);
-    assert!(text.contains("finding number 2"), "{text}");
-    assert!(!text.contains("finding number 3"), "{text}");
+    assert!(text.contains("modified: change 2"), "{text}");
+    assert!(!text.contains("modified: change 3"), "{text}");
     assert!(
         text.contains("... and 4 more findings (every finding is in report.json)"),
         "{text}"
@@ -185,12 +185,7 @@ fn a_lost_wakeup_names_the_waiter_and_the_prober() {
     };
     run.scenarios[0].scenario = "blocking-handoff".to_owned();
     run.scenarios[0].verdict = Verdict::Fail {
-        findings: vec![Finding {
-            summary: kind.to_string(),
-            kind,
-            step: Some(3),
-            evidence: Vec::new(),
-        }],
+        findings: vec![Finding::new(kind, Some(3), Vec::new())],
     };
     insta::assert_snapshot!(plain(&run));
 }

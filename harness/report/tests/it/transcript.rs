@@ -170,8 +170,8 @@ fn other_events() {
          +0.004ms  a exited (code 3)\n\
          +0.005ms  a stderr: warning: x\n\
          +0.006ms    victim file changed: truncated\n\
-         +0.007ms  a broken: bad line: expected value: hello!\n\
-         +0.008ms    broken: adapter exited early (signal 9)",
+         +0.007ms  a broken: adapter printed a line that is not protocol JSON: expected value: `hello!`\n\
+         +0.008ms    broken: adapter exited while a response was outstanding (signal 9)",
     );
 }
 

@@ -506,9 +506,10 @@ fn an_adapter_that_offers_timed_starts_but_does_not_wait_is_broken() {
         )
     );
     let result = run_with(&adapter(&[("acquire", "answer busy")]), &toml, true);
-    let Verdict::Broken { reason } = &result.verdict else {
+    let Verdict::Broken { reason, .. } = &result.verdict else {
         panic!("expected broken, got {:?}", result.verdict);
     };
+    let reason = reason.to_string();
     assert!(
         reason.contains("sooner than its after_us") && reason.contains("timed_start"),
         "{reason}"

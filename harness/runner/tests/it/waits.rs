@@ -174,7 +174,11 @@ fn a_waiter_never_answered_while_the_lock_is_held_is_still_a_hang() {
     let spec = flock_adapter("flock 9; answer ok");
     let (result, history) = history(&spec, &held, Duration::from_millis(700));
     assert!(
-        matches!(&result.verdict, Verdict::Broken { reason } if reason.contains("did not answer `acquire`")),
+        matches!(&result.verdict, Verdict::Broken { .. })
+            && result
+                .verdict
+                .reason()
+                .is_some_and(|r| r.contains("did not answer `acquire`")),
         "{:#?}",
         result.verdict
     );
