@@ -115,7 +115,7 @@ fn a_tiny_bench_of_reflock_has_every_figure_and_they_add_up() {
 /// A Python adapter that declares `bench` and answers it the way `mode` says.
 fn bad_bench_manifest(dir: &Path, mode: &str) -> std::path::PathBuf {
     let script = r#"
-import json, sys, time
+import json, os, sys, time
 mode = sys.argv[1]
 if mode == "flood":
     sys.stderr.write("about to flood\n")
@@ -133,9 +133,18 @@ for line in sys.stdin:
     t = time.monotonic_ns()
     good = "%d %d %d %d\n" % (t, t + 1, t + 2, t + 3)
     if mode == "overlap":
-        # Claims a 2 ms hold, as every other contender started with it does.
-        good = "%d %d %d %d\n" % (t, t + 1, t + 2000000, t + 2000001)
-        time.sleep(0.003)
+        # Claims to hold from its start until both contenders have started (each leaves a
+        # marker beside its samples file), so the two claimed holds overlap however the
+        # contenders are scheduled.
+        here = os.path.dirname(request["samples"])
+        open(os.path.join(here, "started-%d" % os.getpid()), "w").close()
+        deadline = time.monotonic() + 10
+        while len([n for n in os.listdir(here) if n.startswith("started-")]) < 2:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.001)
+        end = time.monotonic_ns()
+        good = "%d %d %d %d\n" % (t, t + 1, end, end + 1)
     body = {
         "garbage": "lockcheck-bench 1\n" + good + "not numbers at all\n",
         "truncated": "lockcheck-bench 1\n" + good,
