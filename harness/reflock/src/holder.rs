@@ -110,7 +110,7 @@ impl Holder {
         (sys::process_start(holder.pid) == Some(holder.start)).then_some(holder)
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn set_pid_namespace_for_test(&mut self, pid_ns: u64) {
         self.pid_ns = pid_ns;
     }
