@@ -18,6 +18,9 @@ use crate::scenario::{Expect, Outcome, Scenario};
 use crate::verdict::{Finding, FindingKind, Interval, Verdict};
 
 mod answers;
+mod recovery;
+
+pub use recovery::{MeasuredRecovery, measured_recovery};
 
 /// At most this many findings of one kind are reported per history; a lock that is not a
 /// lock at all fails churn thousands of times, and the first few say everything.
@@ -57,6 +60,8 @@ pub fn credited_holds(scenario: &Scenario, history: &History) -> Vec<Interval> {
 pub fn check(scenario: &Scenario, history: &History) -> Verdict {
     let checker = Checker::new(scenario, history);
     let mut findings = Findings::default();
+    // A misdeclared recovery first: it is the cause of any overlap a pause then shows.
+    checker.recovery(&mut findings);
     checker.overlaps(&mut findings);
     let unsupported = checker.exchanges(&mut findings);
     checker.races(&mut findings);

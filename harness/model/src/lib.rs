@@ -19,7 +19,8 @@ mod topology;
 mod verdict;
 
 pub use check::{
-    MAX_FINDINGS_PER_KIND, check, credited_holds, merge, render_expect, render_response,
+    MAX_FINDINGS_PER_KIND, MeasuredRecovery, check, credited_holds, measured_recovery, merge,
+    render_expect, render_response,
 };
 pub use expectations::{Expectation, Expectations, fired_checks, parse_expectations, wrong_check};
 pub use history::{BrokenReason, Event, EventKind, Fault, History, Observation, OpenProcess};

@@ -152,19 +152,22 @@ impl Scenario {
         if !missing.is_empty() {
             reasons.push(format!("missing capabilities: {}", missing.join(", ")));
         }
-        let recovery_step = self.steps.iter().enumerate().find(|(_, s)| {
-            matches!(
-                s.action,
+        let recovery_step = self
+            .steps
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| match s.action {
                 Action::Acquire {
-                    wait: WaitSpec::Recovery,
-                    ..
-                } | Action::Race {
-                    wait: WaitSpec::Recovery,
+                    wait: wait @ (WaitSpec::Recovery | WaitSpec::MeasureRecovery { .. }),
                     ..
                 }
-            )
-        });
-        if let Some((index, step)) = recovery_step {
+                | Action::Race {
+                    wait: wait @ WaitSpec::Recovery,
+                    ..
+                } => Some((i, s, wait)),
+                _ => None,
+            });
+        if let Some((index, step, wait)) = recovery_step {
             if hello.recovery == Recovery::None {
                 reasons.push(format!(
                     "the implementation declares no crash recovery (`recovery: none`), and step \
@@ -173,7 +176,7 @@ impl Scenario {
                     step.line
                 ));
             } else {
-                let (wait, _) = WaitSpec::Recovery.resolve(hello.recovery, 0);
+                let (wait, _) = wait.resolve(hello.recovery, 0);
                 let needed = wait.capability();
                 if !hello.capabilities.contains(&needed) && !self.requires.contains(&needed) {
                     reasons.push(format!(
@@ -407,31 +410,41 @@ impl Action {
     }
 }
 
-/// A pause: `ms`, or `lease_factor` times the implementation's lease if that is longer.
+/// A pause: `ms`, or `lease_factor` times the implementation's declared lease, or
+/// `recovery_factor` times the recovery measured earlier in the iteration, whichever is
+/// longest.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SleepSpec {
     /// Minimum pause.
     pub ms: u64,
     /// Multiple of the declared lease to wait at least, for lease-based locks.
     pub lease_factor: Option<f64>,
+    /// Multiple of the measured recovery (a `measure_recovery` wait's) to wait at least.
+    pub recovery_factor: Option<f64>,
 }
 
 impl SleepSpec {
-    /// How long the pause lasts for an implementation that recovers as `recovery`.
-    pub fn ms_for(self, recovery: Recovery) -> u64 {
-        match (self.lease_factor, recovery) {
-            (Some(factor), Recovery::Lease { ms: lease }) => {
-                let scaled = (factor * lease as f64).ceil();
-                let scaled = if scaled.is_finite() && scaled > 0.0 {
-                    // Float to integer casts saturate, which is what a huge factor should do.
-                    scaled as u64
-                } else {
-                    0
-                };
-                self.ms.max(scaled)
-            }
-            _ => self.ms,
-        }
+    /// How long the pause lasts for an implementation that declares `recovery` and, if the
+    /// iteration measured it, really took `measured_ms` to recover.
+    pub fn ms_for(self, recovery: Recovery, measured_ms: Option<u64>) -> u64 {
+        let declared = match recovery {
+            Recovery::Lease { ms } => scale(self.lease_factor, ms),
+            Recovery::Kernel | Recovery::StalePid | Recovery::None => 0,
+        };
+        let measured = measured_ms.map_or(0, |ms| scale(self.recovery_factor, ms));
+        self.ms.max(declared).max(measured)
+    }
+}
+
+/// `factor` times `ms`, rounded up; 0 without a factor. Float to integer casts saturate,
+/// which is what a huge factor should do.
+fn scale(factor: Option<f64>, ms: u64) -> u64 {
+    let Some(factor) = factor else { return 0 };
+    let scaled = (factor * ms as f64).ceil();
+    if scaled.is_finite() && scaled > 0.0 {
+        scaled as u64
+    } else {
+        0
     }
 }
 
@@ -466,6 +479,14 @@ pub enum WaitSpec {
     /// Wait as long as the implementation's declared recovery needs: `try` for kernel and
     /// stale-PID recovery, `timeout` of lease + slack for leases.
     Recovery,
+    /// `wait = "measure_recovery"`: wait for a crashed holder's lock however long the
+    /// implementation really takes to recover, up to `ms` (or twice a declared lease plus the
+    /// slack, if longer); the answer's time, from the last kill, is the measured recovery
+    /// ([`crate::measured_recovery`]).
+    MeasureRecovery {
+        /// The longest wait for an implementation that declares no lease.
+        ms: u64,
+    },
 }
 
 impl WaitSpec {
@@ -481,6 +502,15 @@ impl WaitSpec {
                 Recovery::Kernel | Recovery::StalePid | Recovery::None => (Wait::Try, None),
                 Recovery::Lease { ms } => (Wait::Timeout, Some(ms.saturating_add(slack_ms))),
             },
+            WaitSpec::MeasureRecovery { ms } => {
+                let lease = match recovery {
+                    Recovery::Lease { ms: lease } => {
+                        lease.saturating_mul(2).saturating_add(slack_ms)
+                    }
+                    Recovery::Kernel | Recovery::StalePid | Recovery::None => 0,
+                };
+                (Wait::Timeout, Some(ms.max(lease)))
+            }
         }
     }
 }

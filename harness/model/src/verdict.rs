@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use lockcheck_protocol::Recovery;
+
 use crate::history::BrokenReason;
 
 /// The checker's judgement of one scenario against one implementation.
@@ -185,6 +187,14 @@ pub enum FindingKind {
         /// How long the waiter had waited when the `try` was sent, in milliseconds.
         waited_ms: u64,
     },
+    /// A crashed holder's lock became free later than the implementation declares
+    /// (beyond the scenario's slack), as a `measure_recovery` wait timed it.
+    Recovery {
+        /// What the implementation's hello declares.
+        declared: Recovery,
+        /// From the kill to the waiter's `ok`, in milliseconds.
+        measured_ms: u64,
+    },
     /// A file-system check failed: the lock file's mode, or files left behind.
     FileSystem {
         /// What was found, e.g. `lock file mode 0666 is group- or world-writable`.
@@ -196,7 +206,8 @@ impl FindingKind {
     /// Every check's short name, as [`FindingKind::check_name`] gives it: what expectations
     /// and mutant manifests may name as the check that must fire.
     pub const CHECK_NAMES: &[&str] = &[
-        "overlap", "outcome", "latency", "winners", "holder", "victim", "liveness", "files",
+        "overlap", "outcome", "latency", "winners", "holder", "victim", "liveness", "recovery",
+        "files",
     ];
 
     /// The check's short name, e.g. `overlap`, as reports label it.
@@ -209,6 +220,7 @@ impl FindingKind {
             FindingKind::Holder { .. } => "holder",
             FindingKind::Victim { .. } => "victim",
             FindingKind::Liveness { .. } => "liveness",
+            FindingKind::Recovery { .. } => "recovery",
             FindingKind::FileSystem { .. } => "files",
         }
     }
@@ -295,6 +307,23 @@ impl std::fmt::Display for FindingKind {
                 "{participant}'s acquire was not answered after {waited_ms} ms, though the lock \
                  was free: {prober}'s try got it (a lost wake-up)"
             ),
+            FindingKind::Recovery {
+                declared,
+                measured_ms,
+            } => {
+                let declared = match declared {
+                    Recovery::Kernel => "kernel recovery".to_owned(),
+                    Recovery::StalePid => "stale-PID recovery".to_owned(),
+                    Recovery::Lease { ms } => format!("a {ms} ms lease"),
+                    Recovery::None => "no recovery".to_owned(),
+                };
+                write!(
+                    f,
+                    "declared {declared}, measured ≈ {:.1} s: a crashed holder's lock became \
+                     free only then, so pauses and waits sized by the declaration are too short",
+                    *measured_ms as f64 / 1000.0
+                )
+            }
             FindingKind::FileSystem { detail } => f.write_str(detail),
         }
     }

@@ -240,6 +240,9 @@ fn finding_detail(kind: &FindingKind) -> Vec<String> {
         } => vec![format!(
             "{participant}: waited {waited_ms} ms unanswered; {prober}: try got the lock"
         )],
+        FindingKind::Recovery { measured_ms, .. } => vec![format!(
+            "recovery: {measured_ms} ms from the killed holder's exit to the waiter's ok"
+        )],
         FindingKind::FileSystem { detail } => vec![detail.clone()],
     }
 }

@@ -201,6 +201,10 @@ fn every_check_name_is_one_a_finding_can_carry() {
             prober: text(),
             waited_ms: 0,
         },
+        FindingKind::Recovery {
+            declared: lockcheck_protocol::Recovery::Kernel,
+            measured_ms: 0,
+        },
         FindingKind::FileSystem { detail: text() },
     ];
     let names: Vec<&str> = kinds.iter().map(FindingKind::check_name).collect();

@@ -140,7 +140,7 @@ pub(super) const ACTIONS: &[ActionSpec] = &[
     action(
         "sleep",
         Target::LockDir,
-        &["do", "ms", "lease_factor"],
+        &["do", "ms", "lease_factor", "recovery_factor"],
         |_, at| sleep(at.table),
     ),
     action("plant", Target::LockDir, &["do", "content"], |_, at| {
@@ -238,6 +238,7 @@ fn sleep(table: &Table<'_, '_>) -> Result<Action> {
             .int(limit("ms"))?
             .ok_or_else(|| table.missing("ms", "`ms = <milliseconds>`"))?,
         lease_factor: table.fraction(limit("lease_factor"))?,
+        recovery_factor: table.fraction(limit("recovery_factor"))?,
     }))
 }
 
@@ -321,7 +322,7 @@ fn mode(table: &Table<'_, '_>) -> Result<Mode> {
 fn wait(table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
     let doc = table.doc;
     let names: &[&str] = if allow_block {
-        &["try", "block", "timeout", "recovery"]
+        &["try", "block", "timeout", "recovery", "measure_recovery"]
     } else {
         &["try", "timeout", "recovery"]
     };
@@ -339,12 +340,13 @@ fn wait(table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
         }
         Some(("block", _)) => WaitSpec::Block,
         Some(("recovery", _)) => WaitSpec::Recovery,
-        Some(("timeout", field)) => match timeout {
-            Some(ms) => WaitSpec::Timeout { ms },
-            None => {
+        Some((name @ ("timeout" | "measure_recovery"), field)) => match (name, timeout) {
+            ("timeout", Some(ms)) => WaitSpec::Timeout { ms },
+            (_, Some(ms)) => WaitSpec::MeasureRecovery { ms },
+            (_, None) => {
                 return Err(doc.err(
                     field.span(),
-                    "`wait = \"timeout\"` needs `timeout_ms`",
+                    format!("`wait = \"{name}\"` needs `timeout_ms`"),
                     "`timeout_ms = <milliseconds>` in the same step",
                 ));
             }
@@ -357,12 +359,15 @@ fn wait(table: &Table<'_, '_>, allow_block: bool) -> Result<WaitSpec> {
             ));
         }
     };
-    if !matches!(spec, WaitSpec::Timeout { .. })
-        && let Some(field) = table.field("timeout_ms")
+    if !matches!(
+        spec,
+        WaitSpec::Timeout { .. } | WaitSpec::MeasureRecovery { .. }
+    ) && let Some(field) = table.field("timeout_ms")
     {
         return Err(doc.err(
             field.key_span,
-            "`timeout_ms` is only meaningful with `wait = \"timeout\"`",
+            "`timeout_ms` is only meaningful with `wait = \"timeout\"` or \
+             `wait = \"measure_recovery\"`",
             "`wait = \"timeout\"`, or no `timeout_ms`",
         ));
     }

@@ -49,6 +49,7 @@ pub(crate) const LIMITS: &[Limit] = &[
     int("max_winners", 1, 256.0, ""),
     int("ms", 0, MINUTE_MS, MS),
     fraction("lease_factor", 10.0),
+    fraction("recovery_factor", 10.0),
     int("rounds", 1, 1000.0, ""),
     int("jitter_us", 0, 1_000_000.0, US),
     int("duration_ms", 1, MINUTE_MS, MS),

@@ -604,8 +604,105 @@ fn sleeps_outlast_leases(
     let sleep = SleepSpec {
         ms,
         lease_factor: factor,
+        recovery_factor: Some(2.0),
     };
-    assert_eq!(sleep.ms_for(recovery), expect);
+    assert_eq!(sleep.ms_for(recovery, None), expect);
+}
+
+#[rstest]
+#[case(Some(2.0), Recovery::Kernel, Some(2500), 5000)]
+#[case(Some(2.0), Recovery::Kernel, Some(10), 1500)]
+#[case(Some(2.0), Recovery::Lease { ms: 3000 }, Some(2500), 6000)]
+#[case(None, Recovery::Kernel, Some(2500), 1500)]
+fn sleeps_outlast_measured_recovery(
+    #[case] factor: Option<f64>,
+    #[case] recovery: Recovery,
+    #[case] measured_ms: Option<u64>,
+    #[case] expect: u64,
+) {
+    let sleep = SleepSpec {
+        ms: 1500,
+        lease_factor: Some(2.0),
+        recovery_factor: factor,
+    };
+    assert_eq!(sleep.ms_for(recovery, measured_ms), expect);
+}
+
+#[rstest]
+#[case(WaitSpec::MeasureRecovery { ms: 10000 }, Recovery::Kernel, (Wait::Timeout, Some(10000)))]
+#[case(WaitSpec::MeasureRecovery { ms: 10000 }, Recovery::Lease { ms: 8000 }, (Wait::Timeout, Some(16500)))]
+fn measuring_waits_outlast_declared_leases(
+    #[case] spec: WaitSpec,
+    #[case] recovery: Recovery,
+    #[case] expect: (Wait, Option<u64>),
+) {
+    assert_eq!(spec.resolve(recovery, 500), expect);
+}
+
+/// pause-past-recovery's history up to the pause, the waiter's `ok` at `granted_ms`; a's
+/// exit, which starts the measurement, at 12 ms.
+fn measured_history(declared: &str, granted_ms: u64) -> String {
+    format!(
+        "
+        0 a spawn 100
+        0 a hello {declared}
+        0 b spawn 101
+        0 c spawn 102
+        1 a > acquire s0
+        2 a < ok
+        10 a kill s1
+        12 a exited s1
+        13 b > acquire s2
+        {granted_ms} b < ok
+        {r} b > release s3
+        {r} b < ok",
+        r = granted_ms + 1,
+    )
+}
+
+#[test]
+fn recovery_is_measured_from_the_killed_holders_exit() {
+    let scenario = catalogue("pause-past-recovery");
+    let history = history(&measured_history("kernel", 2512));
+    let measured = lockcheck_model::measured_recovery(&scenario, &history.events)
+        .expect("a measured recovery");
+    assert_eq!((measured.step, measured.ms()), (2, 2500));
+    assert_eq!((measured.kill, measured.granted), (7, 9));
+}
+
+#[test]
+fn no_recovery_is_measured_before_the_wait_is_granted() {
+    let scenario = catalogue("pause-past-recovery");
+    let mut events = history(&measured_history("kernel", 2512)).events;
+    events.truncate(8);
+    assert_eq!(lockcheck_model::measured_recovery(&scenario, &events), None);
+}
+
+#[rstest]
+#[case::kernel_in_time("kernel", 900, "pass")]
+#[case::kernel_late(
+    "kernel",
+    2512,
+    "fail
+     step 2: declared kernel recovery, measured ≈ 2.5 s: a crashed holder's lock became free only then, so pauses and waits sized by the declaration are too short [7, 9]"
+)]
+#[case::lease_in_time("lease=2000", 2512, "pass")]
+#[case::lease_late(
+    "lease=500",
+    2512,
+    "fail
+     step 2: declared a 500 ms lease, measured ≈ 2.5 s: a crashed holder's lock became free only then, so pauses and waits sized by the declaration are too short [7, 9]"
+)]
+fn recovery_later_than_declared_fails(
+    #[case] declared: &str,
+    #[case] granted_ms: u64,
+    #[case] expect: &str,
+) {
+    check(
+        &catalogue("pause-past-recovery"),
+        &measured_history(declared, granted_ms),
+        expect,
+    );
 }
 
 fn hello(capabilities: &[Capability], recovery: Recovery) -> Hello {

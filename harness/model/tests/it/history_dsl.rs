@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! 0    a spawn 100          Spawned, pid 100
+//! 0    a hello kernel       Hello declaring kernel recovery (`stale_pid`, `lease=500`)
 //! 1    a > acquire s0       Sent (ids count per participant); s0 = step 0, s0r2 = round 2
 //! 2    a < ok               Received, answering a's oldest unanswered request
 //! 2    a < error:not_held "message"   with a kind and a message
@@ -23,7 +24,8 @@ use std::collections::{HashMap, VecDeque};
 
 use lockcheck_model::{BrokenReason, Event, EventKind, Fault, History, Observation};
 use lockcheck_protocol::{
-    ErrorKind, HolderInfo, Mode, Op, Request, Response, Status, Vocabulary, Wait,
+    ErrorKind, Hello, HolderInfo, Implementation, Mode, Op, Recovery, Request, Response, Status,
+    Vocabulary, Wait,
 };
 
 /// A request id with the step and round of the request.
@@ -45,6 +47,10 @@ pub fn history(text: &str) -> History {
             "spawn" => EventKind::Spawned {
                 participant: who,
                 pid: words[3].parse().expect("pid"),
+            },
+            "hello" => EventKind::Hello {
+                participant: who,
+                hello: hello(words[3]),
             },
             ">" => {
                 let id = next_id.entry(who.clone()).or_default();
@@ -212,4 +218,26 @@ fn response(id: u64, words: &[&str], line: &str) -> Response {
         }
     }
     r
+}
+
+/// A hello declaring `recovery`: `kernel`, `stale_pid` or `lease=MS`.
+fn hello(recovery: &str) -> Hello {
+    let recovery = match recovery.split_once('=') {
+        Some(("lease", ms)) => Recovery::Lease {
+            ms: ms.parse().expect("lease ms"),
+        },
+        _ if recovery == "stale_pid" => Recovery::StalePid,
+        _ => Recovery::Kernel,
+    };
+    Hello {
+        protocol: 1,
+        implementation: Implementation {
+            name: "x".into(),
+            version: "1".into(),
+            language: "rust".into(),
+        },
+        capabilities: Vec::new(),
+        recovery,
+        timed_start: false,
+    }
 }

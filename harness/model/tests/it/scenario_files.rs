@@ -50,6 +50,7 @@ fn catalogue_has_every_scenario_of_the_design() {
             "missing-dir",
             "no-permission",
             "pause-holder",
+            "pause-past-recovery",
             "pid-namespace-crash",
             "pid-namespace-exclusion",
             "pid-namespace-foreign",

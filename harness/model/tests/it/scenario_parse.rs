@@ -203,7 +203,8 @@ fn a_full_scenario_reads_into_its_model() {
         s.steps[9].action,
         Action::Sleep(SleepSpec {
             ms: 10,
-            lease_factor: Some(1.5)
+            lease_factor: Some(1.5),
+            recovery_factor: None,
         })
     );
     assert_eq!(s.steps[9].who, None);

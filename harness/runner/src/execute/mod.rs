@@ -418,7 +418,8 @@ impl Iteration<'_> {
                 }
             }
             Action::Sleep(sleep) => {
-                let ms = sleep.ms_for(self.recovery);
+                let measured = lockcheck_model::measured_recovery(self.scenario, &self.events);
+                let ms = sleep.ms_for(self.recovery, measured.map(|m| m.ms()));
                 self.pause(Duration::from_millis(ms))?;
             }
             Action::Plant { content } => {
