@@ -23,4 +23,4 @@ pub use machine::describe_machine;
 pub use probe::{ProbeError, probe};
 pub use run::{RunEvent, run, run_scenario};
 pub use setup::{PrepareEnv, Prepared, SetupError, prepare};
-pub use spec::{AdapterSpec, ReplayCommand, RunOptions};
+pub use spec::{AdapterSpec, Cancel, ENV_NO_CGROUP, ReplayCommand, RunOptions};

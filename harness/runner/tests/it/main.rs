@@ -3,6 +3,7 @@
 
 #![cfg(unix)]
 
+mod containment;
 mod faults;
 mod misbehaviour;
 mod support;
