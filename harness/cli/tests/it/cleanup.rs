@@ -138,3 +138,103 @@ fn sigkilled_run_leaves_no_participant_or_child_behind() {
         || std::fs::read_dir(&tmp_root).unwrap().next().is_none(),
     );
 }
+
+/// A scenario that settles at once, then two that would sleep for a minute each.
+fn quick_then_slow(dir: &Path) {
+    let scenario = |id: &str, steps: &str| {
+        format!(
+            "id = \"{id}\"\nlevel = \"core\"\ndescription = \"x\"\ncatches = \"y\"\n\
+             requires = [\"exclusive\", \"try\"]\n\n[[participants]]\nname = \"a\"\n\n\
+             [[steps]]\nwho = \"a\"\ndo = \"acquire\"\n{steps}"
+        )
+    };
+    write(dir, "a-quick.toml", &scenario("a-quick", ""));
+    let slow = "\n[[steps]]\ndo = \"sleep\"\nms = 60000\n";
+    write(dir, "b-slow.toml", &scenario("b-slow", slow));
+    write(dir, "c-slow.toml", &scenario("c-slow", slow));
+}
+
+/// Starts `lockcheck run` on [`quick_then_slow`], waits for the first scenario's streamed
+/// line, sends `signal`, and returns the exit status, the report and what stderr said.
+fn interrupt_run(signal: &str) -> (Option<i32>, serde_json::Value, String) {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir(&scenarios).unwrap();
+    quick_then_slow(&scenarios);
+    let tmp_root = dir.path().join("tmp");
+    std::fs::create_dir(&tmp_root).unwrap();
+    let _reaper = Reaper(&tmp_root);
+    let report = dir.path().join("report");
+
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockcheck"))
+        .args(["run", "--replace-catalogue", "--scenarios"])
+        .arg(&scenarios)
+        .arg("--report")
+        .arg(&report)
+        .env("TMPDIR", &tmp_root)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lockcheck starts");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the first scenario's line is streamed");
+    // The second scenario's participant is up (or starting): the stop must end it.
+    wait_until(
+        "the slow scenario's participant runs",
+        Duration::from_secs(20),
+        || !processes_under(&tmp_root).is_empty(),
+    );
+    let killed = std::process::Command::new("kill")
+        .args([signal, &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Bounded: the slow scenario would take a minute, the stop takes a moment.
+    let end = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < end, "lockcheck did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut said = vec![first];
+    said.extend(rx.iter());
+    assert_eq!(processes_under(&tmp_root), Vec::<u32>::new());
+    let text = std::fs::read_to_string(report.join("report.json")).expect("report.json written");
+    let doc = serde_json::from_str(&text).unwrap();
+    (status.code(), doc, said.join("\n"))
+}
+
+#[test]
+fn sigint_stops_the_run_and_reports_the_settled_scenarios_as_interrupted() {
+    let (code, doc, stderr) = interrupt_run("-INT");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(doc["run"]["interrupted"], true);
+    let ids: Vec<&str> = doc["run"]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a-quick"]);
+    crate::assert_redacted_snapshot!("sigint_stderr", stderr);
+}
+
+#[test]
+fn sigterm_stops_the_run_with_its_own_status() {
+    let (code, doc, stderr) = interrupt_run("-TERM");
+    assert_eq!(code, Some(143), "{stderr}");
+    assert_eq!(doc["run"]["interrupted"], true);
+    crate::assert_redacted_snapshot!("sigterm_stderr", stderr);
+}
