@@ -100,6 +100,13 @@ pub fn run(
     }
 }
 
+/// Where the iterations of a run with `opts` put their cgroups (`.../lockcheck-<pid>`, which
+/// exists only while one of them runs), or `None` when process groups are all there is: for
+/// callers that check nothing is left behind.
+pub fn cgroup_parent(opts: &RunOptions) -> Option<std::path::PathBuf> {
+    sys::cgroup_parent(opts.cgroups)
+}
+
 /// Runs one scenario (all its repetitions, stopping at the first that does not pass) against
 /// an adapter whose `hello` is already known.
 pub fn run_scenario(

@@ -41,6 +41,12 @@ pub(crate) fn containment(enabled: bool) -> Containment {
     }
 }
 
+/// The directory this process's iteration cgroups go in, `.../lockcheck-<pid>`, when cgroups
+/// are in force; it exists only while one of them does.
+pub(crate) fn cgroup_parent(enabled: bool) -> Option<PathBuf> {
+    parent(enabled).ok().map(Path::to_owned)
+}
+
 fn parent(enabled: bool) -> Result<&'static Path, NoCgroup> {
     let disabled = std::env::var_os(ENV_NO_CGROUP).is_some_and(|v| !v.is_empty() && v != "0");
     if !enabled || disabled {

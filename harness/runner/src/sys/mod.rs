@@ -21,7 +21,7 @@ mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
 
-pub(crate) use cgroup::{Cgroup, containment};
+pub(crate) use cgroup::{Cgroup, cgroup_parent, containment};
 
 /// Process-level faults the runner can inject.
 #[derive(Debug, Clone, Copy)]

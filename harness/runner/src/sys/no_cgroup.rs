@@ -16,6 +16,11 @@ pub(crate) fn containment(enabled: bool) -> Containment {
     Containment::ProcessGroups { why }
 }
 
+/// None: there are no cgroups here.
+pub(crate) fn cgroup_parent(_enabled: bool) -> Option<std::path::PathBuf> {
+    None
+}
+
 /// Never made: there is no value of this type.
 pub(crate) enum Cgroup {}
 

@@ -29,12 +29,15 @@ do = "acquire"
 /// The command-line word that marks the daemons of these tests.
 const MARKER: &str = "lockcheck-test-daemon";
 
-/// An adapter that first starts a daemon (its own session, SIGTERM and SIGHUP ignored, a
-/// child of its own), which appends its pid to `pids`, and says hello once it has.
+/// An adapter that notes its cgroup in `pids`'s sibling `cgroups`, then starts a daemon (its
+/// own session, SIGTERM and SIGHUP ignored, a child of its own), which appends its pid to
+/// `pids`, and says hello once it has.
 fn daemonising(pids: &Path) -> AdapterSpec {
-    let pids = pids.display();
+    let cgroups = pids.with_file_name("cgroups");
+    let (pids, cgroups) = (pids.display(), cgroups.display());
     sh(&format!(
-        r#"before=$(cat {pids} 2>/dev/null | wc -l)
+        r#"grep '^0::' /proc/self/cgroup >> {cgroups}
+before=$(cat {pids} 2>/dev/null | wc -l)
 setsid sh -c 'trap "" TERM HUP; echo $$ >> {pids}; while :; do sleep 1; done' {MARKER} </dev/null >/dev/null 2>&1 &
 while [ "$(cat {pids} | wc -l)" -le "$before" ]; do :; done
 {}"#,
@@ -101,6 +104,27 @@ fn a_setsid_daemon_dies_with_its_iterations_cgroup() {
     let started = std::fs::read_to_string(&pids).unwrap().lines().count();
     assert_eq!(started, 2);
     assert_eq!(live_daemons(&pids), Vec::<u32>::new());
+    // Each ran in a cgroup of its own under this process's, and none is left.
+    let parent = lockcheck_runner::cgroup_parent(&quick()).expect("cgroups are in force");
+    let own = format!("lockcheck-{}", std::process::id());
+    let text = std::fs::read_to_string(dir.path().join("cgroups")).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .map(|line| {
+            let (within, name) = line.rsplit_once('/').unwrap();
+            assert!(within.ends_with(&own), "{line} is not under {own}");
+            name
+        })
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert_ne!(names[0], names[1]);
+    for name in names {
+        assert!(
+            !parent.join(name).exists(),
+            "{name} is left under {}",
+            parent.display()
+        );
+    }
 }
 
 #[test]
