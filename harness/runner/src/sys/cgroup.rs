@@ -5,9 +5,10 @@
 //! daemonised. The watchdog kills and removes the cgroups that are left when the runner dies.
 //!
 //! The cgroup2 mount is found in `/proc/self/mountinfo` and the runner's own cgroup in
-//! `/proc/self/cgroup` (the `0::` line), once per process; when either is missing, the
-//! runner may not create a cgroup there, or the kernel has no `cgroup.kill`, iterations fall
-//! back to process groups alone, and the run says why ([`Containment`]).
+//! `/proc/self/cgroup` (the `0::` line), once per process, and a first process is moved into
+//! a cgroup there to see that it can be; when either is missing, the runner may not create a
+//! cgroup or move a process into it, or the kernel has no `cgroup.kill`, iterations fall back
+//! to process groups alone, and the run says why ([`Containment`]).
 
 use std::fs;
 use std::io;
@@ -86,13 +87,52 @@ fn probe() -> Result<PathBuf, NoCgroup> {
         }
     }
     let kill = parent.join("cgroup.kill").exists();
+    let moved = try_move_into(&parent);
     let _ = fs::remove_dir(&parent);
     if !kill {
         return Err(not_usable(
             "the kernel has no cgroup.kill (Linux 5.14 and later have it)".to_owned(),
         ));
     }
+    moved.map_err(|e| {
+        not_usable(format!(
+            "cannot move a process into {}: {e}",
+            parent.display()
+        ))
+    })?;
     Ok(parent)
+}
+
+/// Starts a process that joins the cgroup `dir` before it execs, as participants will, and
+/// waits for it: creating a cgroup can be allowed where moving a process into it is not (the
+/// common ancestor's `cgroup.procs` decides).
+fn try_move_into(dir: &Path) -> io::Result<()> {
+    let procs = open_procs(dir)?;
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "exit 0"]);
+    enter_on_spawn(&procs, &mut cmd);
+    let status = cmd.spawn()?.wait()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "the process that joined it ended with {status}"
+        )))
+    }
+}
+
+/// Makes the process `cmd` starts write itself into `procs` (a `cgroup.procs`) before it
+/// execs. `procs` must stay open until `cmd` has spawned.
+fn enter_on_spawn(procs: &OwnedFd, cmd: &mut Command) {
+    let procs = procs.as_raw_fd();
+    // SAFETY: the hook makes one write(2) on a descriptor the caller keeps open while it
+    // spawns; it allocates nothing. "0" names the writing process.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::io::write(BorrowedFd::borrow_raw(procs), b"0")?;
+            Ok(())
+        });
+    }
 }
 
 /// The root and mount point of the first cgroup2 mount in `mountinfo` text (proc(5): fields
@@ -201,15 +241,7 @@ impl Cgroup {
     /// Makes the process `cmd` starts join this cgroup before it execs, so that nothing it
     /// runs is ever outside.
     pub(crate) fn enter_on_spawn(&self, cmd: &mut Command) {
-        let procs = self.procs.as_raw_fd();
-        // SAFETY: the hook makes one write(2) on a descriptor that the Cgroup keeps open
-        // while it spawns; it allocates nothing. "0" names the writing process.
-        unsafe {
-            cmd.pre_exec(move || {
-                rustix::io::write(BorrowedFd::borrow_raw(procs), b"0")?;
-                Ok(())
-            });
-        }
+        enter_on_spawn(&self.procs, cmd);
     }
 
     /// SIGKILLs every process in the cgroup, wherever in the process tree it is.
