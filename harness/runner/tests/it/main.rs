@@ -3,6 +3,7 @@
 
 #![cfg(unix)]
 
+mod cancel;
 mod containment;
 mod faults;
 mod misbehaviour;
