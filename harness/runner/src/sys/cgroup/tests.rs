@@ -30,4 +30,6 @@ fn the_runners_cgroup_is_the_unified_line() {
 #[test]
 fn unescape_leaves_a_lone_backslash() {
     assert_eq!(unescape(r"a\134b\04"), r"a\b\04");
+    // Past a byte: left as it is.
+    assert_eq!(unescape(r"\777"), r"\777");
 }
