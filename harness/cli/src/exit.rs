@@ -16,6 +16,11 @@ pub enum Exit {
     Failed = 100,
     /// No failure, but at least one scenario was broken: the adapter or harness misbehaved.
     Broken = 101,
+    /// Stopped by SIGINT (Ctrl-C): 128 + 2, as shells report it. Settled scenarios are
+    /// reported, and `report.json` says `interrupted`.
+    Interrupted = 130,
+    /// Stopped by SIGTERM: 128 + 15; otherwise as [`Exit::Interrupted`].
+    Terminated = 143,
 }
 
 impl Exit {
@@ -51,7 +56,9 @@ Exit status:
   3    lockcheck could not run: bad scenario file or manifest, I/O error
   100  at least one scenario failed unexpectedly (the lock under test misbehaved), or an
        expected failure passed (the expectation is stale)
-  101  no failures, but at least one scenario was broken: the adapter or harness misbehaved";
+  101  no failures, but at least one scenario was broken: the adapter or harness misbehaved
+  130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM: the settled scenarios are reported, and
+       report.json is written with `interrupted: true`";
 
 #[cfg(test)]
 mod tests;

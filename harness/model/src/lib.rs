@@ -30,7 +30,7 @@ pub use parse::{
     MAX_PARTICIPANTS, MAX_STEPS, ScenarioKey, parse_catalogue, parse_scenario, parse_scenario_file,
     scenario_keys,
 };
-pub use result::{RunResult, ScenarioResult};
+pub use result::{Containment, NoCgroup, RunResult, ScenarioResult};
 pub use scenario::{
     Action, Bounds, Expect, Level, Outcome, ParticipantGroup, PlantKind, RaceEnd, Scenario,
     SleepSpec, Step, WaitSpec,

@@ -46,4 +46,54 @@ pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
     /// Wall time of the whole run, in milliseconds.
     pub duration_ms: u64,
+    /// The run was stopped (SIGINT, SIGTERM) before every scenario had run: `scenarios` holds
+    /// only those that settled, and the one in flight is left out.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// How the runner made sure no participant outlived its iteration.
+    #[serde(default)]
+    pub containment: Containment,
+}
+
+/// How the runner ends every process an iteration started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Containment {
+    /// Each iteration's participants ran in a cgroup v2 of their own, ended with
+    /// `cgroup.kill`: that also reaches descendants that left the participant's process
+    /// group or session (`setsid`, daemons).
+    Cgroup,
+    /// Process groups (and the watchdog) only: a descendant that started a session of its
+    /// own escapes them.
+    ProcessGroups {
+        /// Why no cgroup was used.
+        why: NoCgroup,
+    },
+}
+
+/// A report from before runs said how they were contained reads as process groups, which
+/// every run used then.
+impl Default for Containment {
+    fn default() -> Self {
+        Containment::ProcessGroups {
+            why: NoCgroup::default(),
+        }
+    }
+}
+
+/// Why a run fell back to process groups.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoCgroup {
+    /// Turned off: `LOCKCHECK_NO_CGROUP` is set, or the caller asked.
+    Disabled,
+    /// Not Linux, or no cgroup v2 hierarchy is mounted.
+    #[default]
+    Unavailable,
+    /// cgroup v2 is mounted, but the runner may not create a cgroup in it, or the kernel has
+    /// no `cgroup.kill` (Linux before 5.14).
+    NotUsable {
+        /// What failed.
+        message: String,
+    },
 }

@@ -7,12 +7,14 @@
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
 //! and [`from_json`] for `report.json`, [`Matrix`] with [`matrix_markdown`] for
 //! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
-//! functions and charts for `lockcheck bench`. [`transcript`] and
+//! functions and charts for `lockcheck bench`, [`settled`] and [`interrupted`] for the lines a run
+//! streams. [`transcript`] and
 //! [`Totals`] are shared by the formats.
 
 mod bench;
 mod json;
 mod matrix;
+mod progress;
 mod schema;
 mod terminal;
 mod totals;
@@ -27,6 +29,7 @@ pub use json::{
     to_json,
 };
 pub use matrix::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
+pub use progress::{interrupted, settled};
 pub use terminal::{TerminalOptions, judgements, summary};
 pub use totals::Totals;
 pub use transcript::transcript;

@@ -52,27 +52,8 @@ pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
         .collect();
     let time_width = times.iter().map(String::len).max().unwrap_or(0);
     for ((scenario, name), time) in run.scenarios.iter().zip(&names).zip(&times) {
-        let (label, color, note) = match &scenario.verdict {
-            Verdict::Pass => ("PASS", GREEN, String::new()),
-            Verdict::Fail { findings } => {
-                let mut note = plural(findings.len(), "finding");
-                if let Some(history) = scenario
-                    .history
-                    .as_ref()
-                    .filter(|_| scenario.iterations > 1)
-                {
-                    let _ = write!(note, " in iteration {}", history.iteration + 1);
-                }
-                ("FAIL", RED, note)
-            }
-            Verdict::Skip { .. } => ("SKIP", YELLOW, reason(&scenario.verdict)),
-            Verdict::Broken { .. } => ("BROKEN", MAGENTA, reason(&scenario.verdict)),
-        };
-        let line = format!(
-            "{}{} {name:<name_width$}  {time:>time_width$}  {note}",
-            paint.paint(color, label),
-            " ".repeat(6 - label.len()),
-        );
+        let (label, note) = verdict_label(scenario, paint);
+        let line = format!("{label} {name:<name_width$}  {time:>time_width$}  {note}");
         let _ = writeln!(out, "{}", line.trim_end());
         match &scenario.verdict {
             Verdict::Fail { findings } => fail_details(&mut out, scenario, findings, paint),
@@ -99,6 +80,33 @@ pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
         duration(run.duration_ms),
     );
     out
+}
+
+/// A scenario's verdict as a summary line starts it, painted and padded to one width, and
+/// the note that follows the line: findings, or a skip's or broken verdict's reason.
+pub(crate) fn verdict_label(scenario: &ScenarioResult, paint: Paint) -> (String, String) {
+    let (label, color, note) = match &scenario.verdict {
+        Verdict::Pass => ("PASS", GREEN, String::new()),
+        Verdict::Fail { findings } => {
+            let mut note = plural(findings.len(), "finding");
+            if let Some(history) = scenario
+                .history
+                .as_ref()
+                .filter(|_| scenario.iterations > 1)
+            {
+                let _ = write!(note, " in iteration {}", history.iteration + 1);
+            }
+            ("FAIL", RED, note)
+        }
+        Verdict::Skip { .. } => ("SKIP", YELLOW, reason(&scenario.verdict)),
+        Verdict::Broken { .. } => ("BROKEN", MAGENTA, reason(&scenario.verdict)),
+    };
+    let padded = format!(
+        "{}{}",
+        paint.paint(color, label),
+        " ".repeat(6 - label.len())
+    );
+    (padded, note)
 }
 
 fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding], paint: Paint) {
@@ -269,7 +277,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// `12 ms` below ten seconds, `12.3 s` above.
-fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     if ms < 10_000 {
         format!("{ms} ms")
     } else {
@@ -286,7 +294,7 @@ const DIM: &str = "2";
 
 /// Wraps text in an ANSI SGR sequence, or not.
 #[derive(Clone, Copy)]
-struct Paint(bool);
+pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
     fn paint(self, sgr: &str, text: &str) -> String {

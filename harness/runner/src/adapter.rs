@@ -65,6 +65,8 @@ pub(crate) struct Launch<'a> {
     pub seed: u64,
     /// Start it as PID 1 of a new PID namespace.
     pub own_pid_namespace: bool,
+    /// The cgroup it joins before it execs, when cgroups are in force.
+    pub cgroup: Option<&'a sys::Cgroup>,
 }
 
 impl Adapter {
@@ -98,6 +100,10 @@ impl Adapter {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // First, so that the process is in its cgroup before anything else can go wrong.
+        if let Some(cgroup) = launch.cgroup {
+            cgroup.enter_on_spawn(&mut cmd);
+        }
         confine.apply(&mut cmd);
         sys::configure(&mut cmd);
         let (mut child, keeper) = topology::spawn(cmd, launch.own_pid_namespace)?;

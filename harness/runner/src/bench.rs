@@ -91,7 +91,8 @@ pub fn measure(
 ) -> Result<Vec<Contender>, BenchError> {
     let dir = LockDir::new(plan.temp_root.as_deref(), "bench")
         .map_err(|e| BenchError(format!("cannot create a temporary lock directory: {e}")))?;
-    let mut contenders = start(spec, &dir, plan)?;
+    let cgroup = contenders_cgroup()?;
+    let mut contenders = start(spec, &dir, cgroup.as_ref(), plan)?;
     let result = match driver(hello)? {
         Driver::Adapter => in_adapter(&mut contenders, &dir, plan),
         Driver::Runner => by_runner(&mut contenders, plan),
@@ -115,7 +116,8 @@ pub fn round_trip(
         contenders: 1,
         ..plan.clone()
     };
-    let mut contenders = start(spec, &dir, &one)?;
+    let cgroup = contenders_cgroup()?;
+    let mut contenders = start(spec, &dir, cgroup.as_ref(), &one)?;
     let contender = &mut contenders[0];
     let mut trips = Vec::with_capacity(count as usize);
     let mut result = Ok(());
@@ -132,6 +134,12 @@ pub fn round_trip(
     }
     result?;
     Quantiles::of(trips).ok_or_else(|| BenchError("no round trip was measured".to_owned()))
+}
+
+/// The measurement's own cgroup, when cgroups are in force; dropped after the contenders.
+fn contenders_cgroup() -> Result<Option<sys::Cgroup>, BenchError> {
+    sys::Cgroup::create(true)
+        .map_err(|e| BenchError(format!("cannot create the contenders' cgroup: {e}")))
 }
 
 /// Budget for the answer to one runner-driven request beyond its own wait.
@@ -232,7 +240,12 @@ impl Running {
 const STDERR_KEPT: usize = 5;
 
 /// Starts every contender and reads its hello.
-fn start(spec: &AdapterSpec, dir: &LockDir, plan: &BenchPlan) -> Result<Vec<Running>, BenchError> {
+fn start(
+    spec: &AdapterSpec,
+    dir: &LockDir,
+    cgroup: Option<&sys::Cgroup>,
+    plan: &BenchPlan,
+) -> Result<Vec<Running>, BenchError> {
     let mut running: Vec<Running> = Vec::with_capacity(plan.contenders as usize);
     let outcome = (|| {
         for who in 0..plan.contenders as usize {
@@ -244,6 +257,7 @@ fn start(spec: &AdapterSpec, dir: &LockDir, plan: &BenchPlan) -> Result<Vec<Runn
                 lock_path: dir.lock_path(),
                 seed: 0,
                 own_pid_namespace: false,
+                cgroup,
             };
             let adapter = Adapter::spawn(spec, &launch, &tx).map_err(|e| {
                 BenchError(format!(

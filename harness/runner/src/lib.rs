@@ -21,6 +21,6 @@ mod topology;
 pub use bench::{BenchError, BenchPlan, driver, measure, round_trip};
 pub use machine::describe_machine;
 pub use probe::{ProbeError, probe};
-pub use run::{RunEvent, run, run_scenario};
+pub use run::{RunEvent, cgroup_parent, run, run_scenario};
 pub use setup::{PrepareEnv, Prepared, SetupError, prepare};
-pub use spec::{AdapterSpec, ReplayCommand, RunOptions};
+pub use spec::{AdapterSpec, Cancel, ENV_NO_CGROUP, ReplayCommand, RunOptions};

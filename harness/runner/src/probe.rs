@@ -9,6 +9,7 @@ use lockcheck_protocol::{AdapterMessage, Hello, MAX_LINE_BYTES, PROTOCOL_VERSION
 use crate::adapter::{Adapter, Launch, Message, Output};
 use crate::lockdir::LockDir;
 use crate::spec::{AdapterSpec, RunOptions};
+use crate::sys;
 
 /// Why an adapter could not introduce itself.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +81,10 @@ pub enum ProbeError {
 pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError> {
     let command = spec.command.join(" ");
     let dir = LockDir::new(opts.temp_root.as_deref(), "probe").map_err(ProbeError::TempDir)?;
+    let cgroup = sys::Cgroup::create(opts.cgroups).map_err(|e| ProbeError::Spawn {
+        command: command.clone(),
+        source: std::io::Error::other(format!("cannot create its cgroup: {e}")),
+    })?;
     let (tx, rx) = mpsc::channel();
     let launch = Launch {
         who: 0,
@@ -87,6 +92,7 @@ pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError>
         lock_path: dir.lock_path(),
         seed: opts.seed,
         own_pid_namespace: false,
+        cgroup: cgroup.as_ref(),
     };
     let mut adapter = Adapter::spawn(spec, &launch, &tx).map_err(|source| ProbeError::Spawn {
         command: command.clone(),

@@ -10,6 +10,7 @@ use crate::execute::{broken_history, run_iteration};
 use crate::fnv::Fnv;
 use crate::probe::probe;
 use crate::spec::{AdapterSpec, RunOptions};
+use crate::sys;
 use crate::topology;
 
 /// Progress of a run, for reporters. Borrowed data lives only for the callback.
@@ -40,7 +41,8 @@ pub enum RunEvent<'a> {
     },
 }
 
-/// Runs `scenarios` in order against the adapter and returns every result.
+/// Runs `scenarios` in order against the adapter and returns every result; once
+/// `opts.cancel` is raised, those that settled before, marked `interrupted`.
 pub fn run(
     spec: &AdapterSpec,
     scenarios: &[Scenario],
@@ -55,6 +57,9 @@ pub fn run(
     let total = scenarios.len();
     let mut results = Vec::with_capacity(total);
     for (index, scenario) in scenarios.iter().enumerate() {
+        if opts.cancel.is_cancelled() {
+            break;
+        }
         on_event(RunEvent::ScenarioStarted {
             scenario,
             index,
@@ -73,6 +78,10 @@ pub fn run(
                 ),
             ),
         };
+        // A scenario the stop cut short has no verdict of its own: it is left out.
+        if opts.cancel.is_cancelled() {
+            break;
+        }
         on_event(RunEvent::ScenarioFinished {
             result: &result,
             index,
@@ -84,9 +93,18 @@ pub fn run(
         implementation: probed.ok().map(|h| h.implementation),
         manifest: spec.name.clone(),
         seed: opts.seed,
+        interrupted: opts.cancel.is_cancelled() && results.len() < total,
         scenarios: results,
         duration_ms: started.elapsed().as_millis() as u64,
+        containment: sys::containment(opts.cgroups),
     }
+}
+
+/// Where the iterations of a run with `opts` put their cgroups (`.../lockcheck-<pid>`, which
+/// exists only while one of them runs), or `None` when process groups are all there is: for
+/// callers that check nothing is left behind.
+pub fn cgroup_parent(opts: &RunOptions) -> Option<std::path::PathBuf> {
+    sys::cgroup_parent(opts.cgroups)
 }
 
 /// Runs one scenario (all its repetitions, stopping at the first that does not pass) against

@@ -15,6 +15,7 @@ use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 use crate::catalogue;
 use crate::cli::RunArgs;
 use crate::exit::Exit;
+use crate::interrupt;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
@@ -32,12 +33,18 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         Some(path) if !args.ignore_expectations => manifest_expectations(path)?,
         _ => (Expectations::default(), String::new()),
     };
+    let cancel = interrupt::on_stop_signals()?;
     let opts = RunOptions {
         seed: args.seed,
         replay: Some(replay.for_runner()),
+        cancel: cancel.clone(),
         ..RunOptions::default()
     };
 
+    // Each scenario's line goes to stderr as it settles; the summary at the end, to stdout.
+    let streamed = TerminalOptions {
+        color: std::io::stderr().is_terminal() && colour_allowed(),
+    };
     let progress = ProgressBar::new(scenarios.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
@@ -48,13 +55,22 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         RunEvent::ScenarioStarted { scenario, .. } => {
             progress.set_message(catalogue::name(scenario));
         }
-        RunEvent::ScenarioFinished { .. } => progress.inc(1),
+        RunEvent::ScenarioFinished {
+            result,
+            index,
+            total,
+        } => {
+            stream(
+                &progress,
+                &lockcheck_report::settled(result, index, total, &streamed),
+            );
+            progress.inc(1);
+        }
         RunEvent::Probed { .. } => {}
     });
     progress.finish_and_clear();
 
-    let color =
-        std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = std::io::stdout().is_terminal() && colour_allowed();
     let summary = lockcheck_report::summary(&result, &TerminalOptions { color });
     let cells: Vec<Cell> = result
         .scenarios
@@ -68,7 +84,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     if let Some(dir) = &args.report {
         write_report(dir, &result)?;
     }
+    if let Some((signal, exit)) = interrupt::stopped_by(&cancel).filter(|_| result.interrupted) {
+        let note = lockcheck_report::interrupted(signal, result.scenarios.len(), scenarios.len());
+        std::io::stderr().write_all(note.as_bytes())?;
+        return Ok(exit);
+    }
     Ok(Exit::of(cells.iter().map(|c| c.verdict)))
+}
+
+/// `NO_COLOR` is unset or empty.
+fn colour_allowed() -> bool {
+    env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Prints a streamed `line` above the progress bar, or on stderr when there is no bar (stderr
+/// is not a terminal).
+fn stream(progress: &ProgressBar, line: &str) {
+    if progress.is_hidden() {
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    } else {
+        progress.println(line.trim_end());
+    }
 }
 
 /// The expectations file a manifest names, and its path for messages.

@@ -326,5 +326,7 @@ pub fn run() -> RunResult {
         seed: 42,
         scenarios: vec![pass, race, timeout, holder, skip, broken],
         duration_ms: 12_345,
+        interrupted: false,
+        containment: lockcheck_model::Containment::Cgroup,
     }
 }

@@ -9,6 +9,7 @@ use lockcheck_protocol::{AdapterMessage, Op, Request, Response};
 
 use super::{Broken, Iteration, Pending, State, StepResult, harness};
 use crate::adapter::{Message, Output};
+use crate::spec::Cancel;
 use crate::sys::{self, Sig};
 
 /// Lines quoted in a `broken` reason are cut to this length.
@@ -152,12 +153,21 @@ impl Iteration<'_> {
     }
 
     /// Handles one message from any participant. Returns false when `deadline` passed first.
+    /// A stopped run ends the wait within [`Cancel::CHECK_EVERY`], and the iteration with it.
     pub(super) fn pump(&mut self, deadline: Instant) -> Result<bool, Broken> {
-        let wait = deadline.saturating_duration_since(Instant::now());
-        let message = match self.rx.recv_timeout(wait) {
-            Ok(message) => message,
-            Err(RecvTimeoutError::Timeout) => return Ok(false),
-            Err(RecvTimeoutError::Disconnected) => return Err(harness("output channel closed")),
+        let message = loop {
+            if self.opts.cancel.is_cancelled() {
+                return Err(harness("the run was interrupted"));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left.min(Cancel::CHECK_EVERY)) {
+                Ok(message) => break message,
+                Err(RecvTimeoutError::Timeout) if left > Cancel::CHECK_EVERY => {}
+                Err(RecvTimeoutError::Timeout) => return Ok(false),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(harness("output channel closed"));
+                }
+            }
         };
         self.handle(message)?;
         Ok(true)

@@ -93,6 +93,8 @@ pub(crate) struct Iteration<'a> {
     tx: Sender<Message>,
     rx: Receiver<Message>,
     dir: LockDir,
+    /// The participants' cgroup, when cgroups are in force; removed at shutdown.
+    cgroup: Option<sys::Cgroup>,
     confine: Confine,
     next_id: u64,
     rng: fastrand::Rng,
@@ -123,6 +125,16 @@ pub(crate) fn run_iteration(
             );
         }
     };
+    let cgroup = match sys::Cgroup::create(opts.cgroups) {
+        Ok(cgroup) => cgroup,
+        Err(e) => {
+            return broken_history(
+                seed,
+                iteration,
+                format!("cannot create the iteration's cgroup: {e}"),
+            );
+        }
+    };
     let confine = Confine::for_scenario(scenario);
     let opened = if confine.other_user() {
         dir.open_to_others()
@@ -143,6 +155,7 @@ pub(crate) fn run_iteration(
         tx,
         rx,
         dir,
+        cgroup,
         confine,
         next_id: 1,
         rng: fastrand::Rng::with_seed(seed),
@@ -152,6 +165,9 @@ pub(crate) fn run_iteration(
         .and_then(|()| it.start_all(seed))
         .and_then(|()| {
             for (index, step) in scenario.steps.iter().enumerate() {
+                if opts.cancel.is_cancelled() {
+                    return Err(harness("the run was interrupted"));
+                }
                 it.run_step(index as u32, step)?;
             }
             Ok(())
@@ -227,6 +243,7 @@ impl Iteration<'_> {
                 lock_path: &lock_path,
                 seed,
                 own_pid_namespace: placement.pid_namespace == PidNamespace::Own,
+                cgroup: self.cgroup.as_ref(),
             };
             let adapter = Adapter::spawn_confined(self.spec, &launch, self.confine, &self.tx)
                 .map_err(|e| Broken {
@@ -272,12 +289,32 @@ impl Iteration<'_> {
         Ok(())
     }
 
-    /// Kills every process group, reaps every leader. Called once, at the end.
+    /// Kills the cgroup and every process group, reaps every leader, and removes the cgroup
+    /// once it is empty. Called once, at the end; a cgroup that does not empty breaks the
+    /// iteration.
     fn shutdown(&mut self) {
+        if let Some(cgroup) = &self.cgroup {
+            let _ = cgroup.kill();
+        }
         for part in &mut self.parts {
             if let Some(adapter) = part.adapter.take() {
                 adapter.kill_and_reap();
             }
+        }
+        if let Some(Err(e)) = self.cgroup.take().map(sys::Cgroup::remove) {
+            let at = self.now_ns();
+            let reason = BrokenReason::Harness {
+                message: format!("cannot end the iteration's cgroup: {e}"),
+            };
+            self.record(
+                at,
+                None,
+                None,
+                EventKind::Broken {
+                    participant: None,
+                    reason,
+                },
+            );
         }
     }
 

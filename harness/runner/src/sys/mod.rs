@@ -7,6 +7,11 @@ use std::time::Instant;
 
 use wait_timeout::ChildExt;
 
+#[cfg(target_os = "linux")]
+mod cgroup;
+#[cfg(not(target_os = "linux"))]
+#[path = "no_cgroup.rs"]
+mod cgroup;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -15,6 +20,8 @@ pub(crate) use unix::*;
 mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
+
+pub(crate) use cgroup::{Cgroup, cgroup_parent, containment};
 
 /// Process-level faults the runner can inject.
 #[derive(Debug, Clone, Copy)]

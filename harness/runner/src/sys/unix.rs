@@ -94,11 +94,12 @@ pub(crate) fn dead_pid() -> io::Result<u32> {
 }
 
 // The watchdog is a forked copy of the runner that does nothing but read a pipe. The runner
-// writes "register group" and "forget group" records into it, and on Linux "guard dir" and
-// "forget dir" records. When the runner dies for any reason (SIGKILL, Ctrl-C), the pipe reaches
-// end-of-file and the watchdog SIGKILLs every group still registered, which also catches the
+// writes "register group" and "forget group" records into it, and on Linux "guard dir",
+// "forget dir", "guard cgroup" and "forget cgroup" records. When the runner dies for any
+// reason (SIGKILL, Ctrl-C), the pipe reaches end-of-file and the watchdog writes cgroup.kill
+// in every cgroup still guarded, SIGKILLs every group still registered, which also catches the
 // participants' own children (PR_SET_PDEATHSIG alone only reaches the direct child), then
-// removes every directory still guarded.
+// removes every directory and emptied cgroup still guarded.
 
 const WATCHDOG_CAPACITY: usize = 4096;
 /// A record's header: op, then a group leader or (for the dir ops) the length of the path
@@ -108,6 +109,8 @@ const OP_REGISTER: u32 = 1;
 const OP_FORGET: u32 = 2;
 const OP_GUARD_DIR: u32 = 3;
 const OP_FORGET_DIR: u32 = 4;
+const OP_GUARD_CGROUP: u32 = 5;
+const OP_FORGET_CGROUP: u32 = 6;
 /// Longest directory path the watchdog keeps, with its terminating NUL; a header and a path
 /// together stay under PIPE_BUF, so each record is one atomic write.
 const DIR_PATH_MAX: usize = 512;
@@ -135,6 +138,19 @@ pub(crate) fn guard_dir(dir: &std::path::Path) -> io::Result<()> {
 /// Tells the watchdog that `dir` has been removed normally.
 pub(crate) fn forget_dir(dir: &std::path::Path) -> io::Result<()> {
     send_dir(OP_FORGET_DIR, dir)
+}
+
+/// Tells the watchdog to kill everything in the cgroup `dir` and remove it (and its parent,
+/// once empty) if the runner dies. Linux only.
+#[cfg(target_os = "linux")]
+pub(crate) fn guard_cgroup(dir: &std::path::Path) -> io::Result<()> {
+    send_dir(OP_GUARD_CGROUP, dir)
+}
+
+/// Tells the watchdog that the cgroup `dir` has been removed normally.
+#[cfg(target_os = "linux")]
+pub(crate) fn forget_cgroup(dir: &std::path::Path) -> io::Result<()> {
+    send_dir(OP_FORGET_CGROUP, dir)
 }
 
 fn send_dir(op: u32, dir: &std::path::Path) -> io::Result<()> {
@@ -232,10 +248,8 @@ fn watchdog_main(read_fd: i32) -> ! {
         libc::setsid();
         let mut groups = [0u32; WATCHDOG_CAPACITY];
         let mut len = 0usize;
-        // NUL-terminated paths; a slot's unused tail stays zero.
-        let mut dirs = [[0u8; DIR_PATH_MAX]; DIR_CAPACITY];
-        let mut dir_lens = [0usize; DIR_CAPACITY];
-        let mut ndirs = 0usize;
+        let mut dirs = Paths::new();
+        let mut cgroups = Paths::new();
         let mut header = [0u8; RECORD];
         while read_full(read_fd, &mut header) {
             let op = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
@@ -251,41 +265,136 @@ fn watchdog_main(read_fd: i32) -> ! {
                         len -= 1;
                     }
                 }
-                OP_GUARD_DIR | OP_FORGET_DIR => {
+                OP_GUARD_DIR | OP_FORGET_DIR | OP_GUARD_CGROUP | OP_FORGET_CGROUP => {
                     let n = arg as usize;
                     let mut path = [0u8; DIR_PATH_MAX];
                     if n >= DIR_PATH_MAX || !read_full(read_fd, &mut path[..n]) {
                         break;
                     }
-                    let known = (0..ndirs).find(|&i| dir_lens[i] == n && dirs[i][..n] == path[..n]);
-                    match (op, known) {
-                        (OP_GUARD_DIR, None) if ndirs < DIR_CAPACITY => {
-                            dirs[ndirs] = path;
-                            dir_lens[ndirs] = n;
-                            ndirs += 1;
-                        }
-                        (OP_FORGET_DIR, Some(i)) => {
-                            dirs[i] = dirs[ndirs - 1];
-                            dir_lens[i] = dir_lens[ndirs - 1];
-                            ndirs -= 1;
-                        }
-                        _ => {}
+                    match op {
+                        OP_GUARD_DIR => dirs.insert(&path, n),
+                        OP_FORGET_DIR => dirs.remove(&path, n),
+                        OP_GUARD_CGROUP => cgroups.insert(&path, n),
+                        _ => cgroups.remove(&path, n),
                     }
                 }
                 _ => {}
             }
         }
+        #[cfg(target_os = "linux")]
+        for cgroup in cgroups.iter() {
+            kill_cgroup(cgroup);
+        }
         for &leader in &groups[..len] {
             libc::kill(-(leader as i32), libc::SIGKILL);
         }
         #[cfg(target_os = "linux")]
-        for dir in &dirs[..ndirs] {
-            // Slots are zero past the path, so each holds a NUL-terminated string.
-            if let Ok(path) = std::ffi::CStr::from_bytes_until_nul(dir) {
-                remove_tree(path);
-            }
+        for dir in dirs.iter() {
+            remove_tree(dir);
+        }
+        #[cfg(target_os = "linux")]
+        for cgroup in cgroups.iter() {
+            remove_cgroup(cgroup);
         }
         libc::_exit(0)
+    }
+}
+
+/// The watchdog's set of paths, in fixed slots on its stack: it may not allocate.
+struct Paths {
+    /// NUL-terminated paths; a slot's unused tail stays zero.
+    slots: [[u8; DIR_PATH_MAX]; DIR_CAPACITY],
+    lens: [usize; DIR_CAPACITY],
+    len: usize,
+}
+
+impl Paths {
+    fn new() -> Paths {
+        Paths {
+            slots: [[0; DIR_PATH_MAX]; DIR_CAPACITY],
+            lens: [0; DIR_CAPACITY],
+            len: 0,
+        }
+    }
+
+    fn position(&self, path: &[u8; DIR_PATH_MAX], n: usize) -> Option<usize> {
+        (0..self.len).find(|&i| self.lens[i] == n && self.slots[i][..n] == path[..n])
+    }
+
+    /// Adds the path in the first `n` bytes of `path` (zero past them), unless full or known.
+    fn insert(&mut self, path: &[u8; DIR_PATH_MAX], n: usize) {
+        if self.len < DIR_CAPACITY && self.position(path, n).is_none() {
+            self.slots[self.len] = *path;
+            self.lens[self.len] = n;
+            self.len += 1;
+        }
+    }
+
+    fn remove(&mut self, path: &[u8; DIR_PATH_MAX], n: usize) {
+        if let Some(i) = self.position(path, n) {
+            self.slots[i] = self.slots[self.len - 1];
+            self.lens[i] = self.lens[self.len - 1];
+            self.len -= 1;
+        }
+    }
+
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fn iter(&self) -> impl Iterator<Item = &std::ffi::CStr> {
+        // Slots are zero past the path, so each holds a NUL-terminated string.
+        self.slots[..self.len]
+            .iter()
+            .filter_map(|slot| std::ffi::CStr::from_bytes_until_nul(slot).ok())
+    }
+}
+
+/// Writes `1` to `cgroup.kill` in the cgroup `dir` (watchdog: raw syscalls only).
+#[cfg(target_os = "linux")]
+fn kill_cgroup(dir: &std::ffi::CStr) {
+    use rustix::fs::{Mode, OFlags};
+    let Ok(cgroup) = rustix::fs::open(dir, dir_flags(), Mode::empty()) else {
+        return;
+    };
+    let flags = OFlags::WRONLY | OFlags::CLOEXEC;
+    if let Ok(kill) = rustix::fs::openat(&cgroup, c"cgroup.kill", flags, Mode::empty()) {
+        let _ = rustix::io::write(&kill, b"1");
+    }
+}
+
+/// Waits (a few seconds at most) for the killed cgroup `dir` to empty, then removes it and,
+/// if that was the last, its parent (watchdog: raw syscalls, stack buffers).
+#[cfg(target_os = "linux")]
+fn remove_cgroup(dir: &std::ffi::CStr) {
+    use rustix::fs::{Mode, OFlags};
+    for _ in 0..500 {
+        let Ok(cgroup) = rustix::fs::open(dir, dir_flags(), Mode::empty()) else {
+            return;
+        };
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+        let mut events = [0u8; 256];
+        let read = rustix::fs::openat(&cgroup, c"cgroup.events", flags, Mode::empty())
+            .and_then(|file| rustix::io::read(&file, &mut events));
+        let populated = match read {
+            Ok(n) => events[..n].windows(11).any(|w| w == b"populated 1"),
+            Err(_) => false,
+        };
+        if !populated {
+            break;
+        }
+        let pause = rustix::thread::Timespec {
+            tv_sec: 0,
+            tv_nsec: 10_000_000,
+        };
+        let _ = rustix::thread::nanosleep(&pause);
+    }
+    let _ = rustix::fs::rmdir(dir);
+    let bytes = dir.to_bytes();
+    let Some(slash) = bytes.iter().rposition(|&b| b == b'/').filter(|&i| i > 0) else {
+        return;
+    };
+    let mut parent = [0u8; DIR_PATH_MAX];
+    parent[..slash].copy_from_slice(&bytes[..slash]);
+    if let Ok(parent) = std::ffi::CStr::from_bytes_until_nul(&parent) {
+        let _ = rustix::fs::rmdir(parent);
     }
 }
 

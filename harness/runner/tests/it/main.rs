@@ -3,6 +3,8 @@
 
 #![cfg(unix)]
 
+mod cancel;
+mod containment;
 mod faults;
 mod misbehaviour;
 mod support;
