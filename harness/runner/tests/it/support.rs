@@ -112,3 +112,15 @@ pub fn broken_reason(result: &ScenarioResult) -> BrokenReason {
         })
         .expect("a broken history has a broken event")
 }
+
+/// Whether this test runs as root: where cgroup v2 containment must be in force (this
+/// machine, CI). Elsewhere the runner may fall back to process groups, and a cgroup test says
+/// it was skipped.
+#[cfg(target_os = "linux")]
+pub fn runs_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|l| l.split_whitespace().take(3).eq(["Uid:", "0", "0"]))
+    })
+}
