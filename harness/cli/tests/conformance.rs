@@ -14,7 +14,7 @@ use lockcheck::{Project, Replay, TargetDir, reflock_spec};
 use lockcheck_model::{
     Expectation, Expectations, Judgement, Manifest, RunResult, Scenario, Verdict,
 };
-use lockcheck_report::TerminalOptions;
+use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
 
 fn main() {
@@ -192,14 +192,23 @@ fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), F
         )
         .into()),
         Judgement::Fail | Judgement::Broken => Err(match why {
-            Some(why) => format!("{why}: not the known failure\n{}", explain(&result)),
-            None => explain(&result),
+            Some(why) => format!(
+                "{why}: not the known failure\n{}",
+                explain(&result, expected)
+            ),
+            None => explain(&result, expected),
         }
         .into()),
     }
 }
 
-/// The terminal report of a one-scenario run, for the failure message.
-fn explain(result: &RunResult) -> String {
-    lockcheck_report::summary(result, &TerminalOptions { color: false })
+/// The terminal report of a one-scenario run judged against `expected`, for the failure
+/// message.
+fn explain(result: &RunResult, expected: Option<&Expectation>) -> String {
+    let cells: Vec<Cell> = result
+        .scenarios
+        .iter()
+        .map(|s| Cell::judge(s, expected))
+        .collect();
+    lockcheck_report::summary(result, &cells, &TerminalOptions { color: false })
 }

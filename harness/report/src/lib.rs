@@ -5,15 +5,18 @@
 //! write the strings it returns.
 //!
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
-//! and [`from_json`] for `report.json`, [`Matrix`] with [`matrix_markdown`] for
+//! and [`from_json`] for `report.json`, [`junit`] for `junit.xml`, [`summary_markdown`] for
+//! `summary.md` (`$GITHUB_STEP_SUMMARY`), [`Matrix`] with [`matrix_markdown`] for
 //! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
 //! functions and charts for `lockcheck bench`. [`transcript`] and
 //! [`Totals`] are shared by the formats.
 
 mod bench;
 mod json;
+mod junit;
 mod matrix;
 mod schema;
+mod summary_md;
 mod terminal;
 mod totals;
 mod transcript;
@@ -26,7 +29,9 @@ pub use json::{
     REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, report_schema,
     to_json,
 };
+pub use junit::junit;
 pub use matrix::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
+pub use summary_md::summary_markdown;
 pub use terminal::{TerminalOptions, judgements, summary};
 pub use totals::Totals;
 pub use transcript::transcript;

@@ -53,20 +53,18 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     });
     progress.finish_and_clear();
 
-    let color =
-        std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let summary = lockcheck_report::summary(&result, &TerminalOptions { color });
     let cells: Vec<Cell> = result
         .scenarios
         .iter()
         .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
         .collect();
-    let judged = lockcheck_report::judgements(&cells, &source);
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(summary.as_bytes())?;
-    stdout.write_all(judged.as_bytes())?;
+    let color =
+        std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let stdout_text = lockcheck_report::summary(&result, &cells, &TerminalOptions { color })
+        + &lockcheck_report::judgements(&cells, &source);
+    std::io::stdout().lock().write_all(stdout_text.as_bytes())?;
     if let Some(dir) = &args.report {
-        write_report(dir, &result)?;
+        write_report(dir, &result, &cells)?;
     }
     Ok(Exit::of(cells.iter().map(|c| c.verdict)))
 }
@@ -138,11 +136,20 @@ fn check_report_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_report(dir: &Path, result: &RunResult) -> anyhow::Result<()> {
+fn write_report(dir: &Path, result: &RunResult, cells: &[Cell]) -> anyhow::Result<()> {
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create report directory {}", dir.display()))?;
-    let path = dir.join("report.json");
-    fs::write(&path, lockcheck_report::to_json(result))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let files = [
+        ("report.json", lockcheck_report::to_json(result)),
+        ("junit.xml", lockcheck_report::junit(result, cells)),
+        (
+            "summary.md",
+            lockcheck_report::summary_markdown(result, cells),
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
 }

@@ -242,3 +242,37 @@ fn report_json_keeps_the_credited_holds_of_a_failure() {
     assert!(result.holds.contains(overlap.0), "{:?}", result.holds);
     assert!(result.holds.contains(overlap.1), "{:?}", result.holds);
 }
+
+/// `--report` also writes what CI systems read: `junit.xml`, a case per scenario named as
+/// printed, and `summary.md` with the failure's replay command.
+#[test]
+fn report_dir_has_junit_and_a_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noop_manifest(dir.path());
+    let output = lockcheck()
+        .args(["run", "--scenario", "exclusive-basic", "--impl"])
+        .arg(&manifest)
+        .arg("--report")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(100));
+    let junit = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<testcase name="core::exclusive-basic" classname="noop""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<failure message="two holders at once"#),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.md")).unwrap();
+    assert!(
+        summary.contains("| `core::exclusive-basic` | **fail** |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("--scenario exclusive-basic --seed 0\n```"),
+        "{summary}"
+    );
+}

@@ -1,13 +1,14 @@
 //! Hand-made run results covering every verdict and every kind of finding.
 
 use lockcheck_model::{
-    BrokenReason, Event, EventKind, Fault, Finding, FindingKind, History, Interval, Level,
-    RunResult, ScenarioResult, Verdict,
+    BrokenReason, Event, EventKind, Expectation, Expectations, Fault, Finding, FindingKind,
+    History, Interval, Level, RunResult, ScenarioResult, Verdict,
 };
 use lockcheck_protocol::{
     Capability, ErrorKind, Hello, Implementation, Mode, Op, Recovery, Request, Response, Status,
     Wait,
 };
+use lockcheck_report::Cell;
 
 pub fn ms(ms: u64) -> u64 {
     ms * 1_000_000
@@ -327,4 +328,33 @@ pub fn run() -> RunResult {
         scenarios: vec![pass, race, timeout, holder, skip, broken],
         duration_ms: 12_345,
     }
+}
+
+/// Each scenario of `run` judged with no expectation: its verdict as it is.
+pub fn cells(run: &RunResult) -> Vec<Cell> {
+    run.scenarios.iter().map(|s| Cell::judge(s, None)).collect()
+}
+
+/// The fixture run's scenarios judged against known failures: race-50's overlap (an
+/// `xfail`), an `exclusive-basic` failure that passed (an `xpass`), and timeout-honored
+/// expected to fail by a check that did not fire (a `fail`).
+pub fn judged_cells(run: &RunResult) -> Vec<Cell> {
+    let expect = |scenario: &str, check: &str, reason: &str| Expectation {
+        scenario: scenario.to_owned(),
+        check: check.to_owned(),
+        reason: reason.to_owned(),
+        link: None,
+        intermittent: None,
+    };
+    let expectations = Expectations {
+        entries: vec![
+            expect("race-50", "overlap", "unlinks a live holder's file"),
+            expect("exclusive-basic", "outcome", "grants every try"),
+            expect("timeout-honored", "holder", "reports no holder"),
+        ],
+    };
+    run.scenarios
+        .iter()
+        .map(|s| Cell::judge(s, expectations.get(&s.scenario)))
+        .collect()
 }

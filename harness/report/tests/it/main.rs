@@ -3,6 +3,8 @@
 mod bench;
 mod fixture;
 mod json;
+mod junit;
 mod schema;
+mod summary_md;
 mod terminal;
 mod transcript;

@@ -6,11 +6,11 @@ use lockcheck_report::{TerminalOptions, summary};
 use crate::fixture;
 
 fn plain(run: &RunResult) -> String {
-    summary(run, &TerminalOptions { color: false })
+    summary(run, &fixture::cells(run), &TerminalOptions { color: false })
 }
 
 fn colored(run: &RunResult) -> String {
-    summary(run, &TerminalOptions { color: true })
+    summary(run, &fixture::cells(run), &TerminalOptions { color: true })
 }
 
 #[test]
@@ -188,4 +188,35 @@ fn a_lost_wakeup_names_the_waiter_and_the_prober() {
         findings: vec![Finding::new(kind, Some(3), Vec::new())],
     };
     insta::assert_snapshot!(plain(&run));
+}
+
+/// Against expectations, each line is labelled by its judgement: an expected failure is
+/// XFAIL, a stale expectation XPASS, a failure by another check than expected FAIL.
+#[test]
+fn labels_follow_the_judgement() {
+    let run = fixture::run();
+    let text = summary(
+        &run,
+        &fixture::judged_cells(&run),
+        &TerminalOptions { color: false },
+    );
+    let labels: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?, words.next()?))
+        })
+        .filter(|(_, name)| name.contains("::"))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("XPASS", "core::exclusive-basic"),
+            ("XFAIL", "core::race-50"),
+            ("FAIL", "core::timeout-honored"),
+            ("FAIL", "fs::symlink-at-path"),
+            ("SKIP", "shared::shared-coexist"),
+            ("BROKEN", "crash::crash-holder"),
+        ]
+    );
 }
