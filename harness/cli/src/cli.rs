@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use lockcheck_model::Level;
 use lockcheck_protocol::Vocabulary;
 
@@ -65,6 +65,10 @@ pub struct RunArgs {
     /// directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// What to print on stdout: the human summary, or one of the report's formats
+    /// (progress and notices go to stderr either way).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
     /// Judge verdicts as they are, without the manifest's expectations file (its known
     /// failures then fail the run).
     #[arg(long, requires = "manifest")]
@@ -72,6 +76,19 @@ pub struct RunArgs {
     /// Which scenarios.
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
+}
+
+/// `lockcheck run --message-format`: what stdout carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// The terminal summary, with evidence under each failure.
+    Human,
+    /// report.json.
+    Json,
+    /// junit.xml.
+    Junit,
+    /// summary.md.
+    Markdown,
 }
 
 /// `lockcheck bench`.

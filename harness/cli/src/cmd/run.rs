@@ -13,7 +13,7 @@ use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 
 use crate::catalogue;
-use crate::cli::RunArgs;
+use crate::cli::{MessageFormat, RunArgs};
 use crate::exit::Exit;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
@@ -58,10 +58,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .iter()
         .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
         .collect();
-    let color =
-        std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let stdout_text = lockcheck_report::summary(&result, &cells, &TerminalOptions { color })
-        + &lockcheck_report::judgements(&cells, &source);
+    let stdout_text = match args.message_format {
+        MessageFormat::Human => {
+            let color = std::io::stdout().is_terminal()
+                && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            lockcheck_report::summary(&result, &cells, &TerminalOptions { color })
+                + &lockcheck_report::judgements(&cells, &source)
+        }
+        MessageFormat::Json => lockcheck_report::to_json(&result),
+        MessageFormat::Junit => lockcheck_report::junit(&result, &cells),
+        MessageFormat::Markdown => lockcheck_report::summary_markdown(&result, &cells),
+    };
     std::io::stdout().lock().write_all(stdout_text.as_bytes())?;
     if let Some(dir) = &args.report {
         write_report(dir, &result, &cells)?;

@@ -236,3 +236,12 @@ fn an_unwritable_report_directory_is_found_before_any_scenario_runs() {
         "report_dir_unwritable",
     );
 }
+
+#[test]
+fn unknown_message_format() {
+    check_error(
+        &["run", "--message-format", "xml"],
+        2,
+        "unknown_message_format",
+    );
+}

@@ -276,3 +276,40 @@ fn report_dir_has_junit_and_a_step_summary() {
         "{summary}"
     );
 }
+
+/// `--message-format` prints on stdout exactly what `--report` writes in that format, and
+/// nothing else; `human` is the terminal summary.
+#[test]
+fn message_format_prints_one_report_format_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noop_manifest(dir.path());
+    for (format, file) in [
+        ("json", "report.json"),
+        ("junit", "junit.xml"),
+        ("markdown", "summary.md"),
+        ("human", ""),
+    ] {
+        let out = dir.path().join(format);
+        let output = lockcheck()
+            .args(["run", "--scenario", "exclusive-basic", "--impl"])
+            .arg(&manifest)
+            .args(["--message-format", format, "--report"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(100), "{format}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        if file.is_empty() {
+            assert!(
+                stdout.starts_with("lockcheck noop: noop 0 (sh), seed 0\nFAIL "),
+                "{stdout}"
+            );
+        } else {
+            assert_eq!(
+                stdout,
+                std::fs::read_to_string(out.join(file)).unwrap(),
+                "{format}"
+            );
+        }
+    }
+}
