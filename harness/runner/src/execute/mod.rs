@@ -228,6 +228,10 @@ impl Iteration<'_> {
                 seed,
                 own_pid_namespace: placement.pid_namespace == PidNamespace::Own,
             };
+            // Stamped before the spawn: the adapter's reader thread may stamp its hello
+            // before the spawn returns, and a history ordered by time must still show the
+            // spawn first.
+            let at = self.now_ns();
             let adapter = Adapter::spawn_confined(self.spec, &launch, self.confine, &self.tx)
                 .map_err(|e| Broken {
                     participant: Some(name.clone()),
@@ -235,7 +239,6 @@ impl Iteration<'_> {
                         message: format!("{}: {e}", self.spec.command.join(" ")),
                     },
                 })?;
-            let at = self.now_ns();
             self.record(
                 at,
                 None,
