@@ -69,6 +69,11 @@ pub struct RunArgs {
     /// (progress and notices go to stderr either way).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
+    /// Zero every time, duration and pid, and replace temporary and absolute paths with
+    /// placeholders, in every output: two runs with the same seed then print and write the
+    /// same bytes (also set by LOCKCHECK_REPRODUCIBLE=1).
+    #[arg(long)]
+    pub reproducible: bool,
     /// Judge verdicts as they are, without the manifest's expectations file (its known
     /// failures then fail the run).
     #[arg(long, requires = "manifest")]

@@ -9,12 +9,14 @@
 //! `summary.md` (`$GITHUB_STEP_SUMMARY`), [`Matrix`] with [`matrix_markdown`] for
 //! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
 //! functions and charts for `lockcheck bench`. [`transcript`] and
-//! [`Totals`] are shared by the formats.
+//! [`Totals`] are shared by the formats; [`reproducible`] makes a run render the same on
+//! every machine and every run.
 
 mod bench;
 mod json;
 mod junit;
 mod matrix;
+mod reproducible;
 mod schema;
 mod summary_md;
 mod terminal;
@@ -31,6 +33,7 @@ pub use json::{
 };
 pub use junit::junit;
 pub use matrix::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
+pub use reproducible::{PathPlaceholder, reproducible};
 pub use summary_md::summary_markdown;
 pub use terminal::{TerminalOptions, judgements, summary};
 pub use totals::Totals;

@@ -15,6 +15,7 @@ use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 use crate::catalogue;
 use crate::cli::{MessageFormat, RunArgs};
 use crate::exit::Exit;
+use crate::reproducible;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
@@ -53,6 +54,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     });
     progress.finish_and_clear();
 
+    let result = if reproducible::enabled(args.reproducible) {
+        lockcheck_report::reproducible(&result, &reproducible::placeholders())
+    } else {
+        result
+    };
     let cells: Vec<Cell> = result
         .scenarios
         .iter()

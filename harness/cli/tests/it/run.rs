@@ -313,3 +313,57 @@ fn message_format_prints_one_report_format_on_stdout() {
         }
     }
 }
+
+/// Runs `scenarios` against a fresh no-op manifest (in a temporary directory of its own)
+/// with its report written to `dir`.
+fn noop_report(dir: &std::path::Path, scenarios: &[&str], reproducible: &[&str], env: &str) {
+    let manifest = noop_manifest(dir);
+    let mut cmd = lockcheck();
+    cmd.args(["run", "--impl"]).arg(&manifest);
+    for s in scenarios {
+        cmd.args(["--scenario", s]);
+    }
+    if !env.is_empty() {
+        cmd.env("LOCKCHECK_REPRODUCIBLE", env);
+    }
+    let output = cmd
+        .args(reproducible)
+        .arg("--report")
+        .arg(dir.join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(100));
+}
+
+/// Two runs of the same failing scenarios with the same seed, one with `--reproducible` and one
+/// with `LOCKCHECK_REPRODUCIBLE=1`, each with its manifest in a temporary directory of its
+/// own, write the same bytes in every format: times, durations, pids and paths are gone.
+#[test]
+fn reproducible_runs_write_the_same_bytes() {
+    // One participant each, so that the order of events in a failure's history is the
+    // steps' own (several participants say hello in whichever order they start).
+    let scenarios = ["missing-dir", "lock-file-mode"];
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    noop_report(one.path(), &scenarios, &["--reproducible"], "");
+    noop_report(two.path(), &scenarios, &[], "1");
+    for file in ["report.json", "junit.xml", "summary.md"] {
+        let read =
+            |dir: &tempfile::TempDir| std::fs::read_to_string(dir.path().join("out").join(file));
+        let (a, b) = (read(&one).unwrap(), read(&two).unwrap());
+        let first = a.lines().zip(b.lines()).find(|(x, y)| x != y);
+        assert!(a == b, "{file} differs, first at {first:?}");
+    }
+    let summary = std::fs::read_to_string(one.path().join("out/summary.md")).unwrap();
+    insta::assert_snapshot!("reproducible_summary", summary);
+}
+
+/// Without it, the same two runs differ (their replay commands name their own manifests),
+/// so the test above shows what reproducible mode does.
+#[test]
+fn runs_differ_without_reproducible() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    noop_report(one.path(), &["exclusive-basic"], &[], "");
+    noop_report(two.path(), &["exclusive-basic"], &[], "0");
+    let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("out/summary.md"));
+    assert_ne!(read(&one).unwrap(), read(&two).unwrap());
+}
