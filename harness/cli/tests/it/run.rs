@@ -89,7 +89,7 @@ fn report_json_has_a_version_and_every_scenario() {
 #[cfg(target_os = "linux")]
 #[test]
 fn topology_scenarios_are_skipped_with_the_reason_without_cap_sys_admin() {
-    let lockcheck = assert_cmd::cargo::cargo_bin("lockcheck");
+    let lockcheck = crate::support::lockcheck_exe();
     let output = std::process::Command::new("setpriv")
         .args(["--bounding-set", "-sys_admin", "--"])
         .arg(lockcheck)
@@ -151,7 +151,7 @@ fn judged(base: &str, entry: &str, extra: &[&str]) -> (Option<i32>, String) {
             "reflock.toml",
             &format!(
                 "name = \"reflock\"\ncommand = [{:?}, \"adapter\"]\n",
-                env!("CARGO_BIN_EXE_lockcheck")
+                crate::support::lockcheck_exe()
             ),
         ),
     };
