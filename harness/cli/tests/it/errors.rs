@@ -245,3 +245,10 @@ fn unknown_message_format() {
         "unknown_message_format",
     );
 }
+
+#[test]
+fn run_help_lists_the_formats_and_reproducible_mode() {
+    let output = lockcheck().args(["run", "--help"]).output().expect("runs");
+    assert!(output.status.success());
+    assert_redacted_snapshot!("run_help", String::from_utf8_lossy(&output.stdout));
+}
