@@ -84,6 +84,7 @@ fn catalogue(id: &str) -> Scenario {
         "holder-info" => include_str!("../../../../scenarios/holder-info.toml"),
         "shared-coexist" => include_str!("../../../../scenarios/shared-coexist.toml"),
         "crash-holder" => include_str!("../../../../scenarios/crash-holder.toml"),
+        "blocking-handoff" => include_str!("../../../../scenarios/blocking-handoff.toml"),
         other => panic!("no fixture reads scenario `{other}`"),
     };
     parse_scenario(&format!("{id}.toml"), text).unwrap_or_else(|e| panic!("{e}"))
@@ -374,6 +375,65 @@ fn broken_history() -> History {
         seed: 42,
         iteration: 0,
         events: at_steps(events, None),
+    }
+}
+
+/// blocking-handoff where b's blocking acquire is never answered after a releases; once the
+/// runner gave up on b, a's try got the lock: a lost wake-up.
+fn lost_wakeup_history() -> History {
+    let block = Op::Acquire {
+        mode: Mode::Exclusive,
+        wait: Wait::Block,
+        timeout_ms: None,
+    };
+    let events = vec![
+        (None, spawned(0, "a", 4121)),
+        (None, spawned(0, "b", 4122)),
+        (Some(0), sent(ms(1), "a", 1, try_exclusive())),
+        (Some(0), received(ms(2), "a", ok(1))),
+        (Some(1), sent(ms(3), "b", 1, block)),
+        (Some(2), sent(ms(50), "a", 2, Op::Release)),
+        (Some(2), received(ms(51), "a", ok(2))),
+        (Some(3), sent(ms(10_050), "a", 3, try_exclusive())),
+        (Some(3), received(ms(10_051), "a", ok(3))),
+        (
+            Some(3),
+            event(
+                ms(10_052),
+                EventKind::Broken {
+                    participant: Some("b".to_owned()),
+                    reason: BrokenReason::Hang {
+                        op: "acquire".to_owned(),
+                        waited_ms: 10_000,
+                    },
+                },
+            ),
+        ),
+    ];
+    History {
+        seed: 42,
+        iteration: 0,
+        events: at_steps(events, None),
+    }
+}
+
+/// A run of blocking-handoff alone, failed by the liveness check.
+pub fn lost_wakeup_run() -> RunResult {
+    let result = checked(
+        &catalogue("blocking-handoff"),
+        lost_wakeup_history(),
+        10_060,
+    );
+    assert_eq!(
+        lockcheck_model::fired_checks(&result.verdict),
+        ["liveness"],
+        "{:?}",
+        result.verdict
+    );
+    RunResult {
+        scenarios: vec![result],
+        duration_ms: 10_100,
+        ..run()
     }
 }
 

@@ -182,18 +182,7 @@ fn broken_shows_the_culprits_stderr_outside_the_tail() {
 /// A lost wake-up reads as a lock failure: who waited, for how long, and whose try got it.
 #[test]
 fn a_lost_wakeup_names_the_waiter_and_the_prober() {
-    let mut run = fixture::run();
-    run.scenarios.retain(|s| s.scenario == "race");
-    let kind = FindingKind::Liveness {
-        participant: "b".to_owned(),
-        prober: "a".to_owned(),
-        waited_ms: 10_000,
-    };
-    run.scenarios[0].scenario = "blocking-handoff".to_owned();
-    run.scenarios[0].verdict = Verdict::Fail {
-        findings: vec![Finding::new(kind, Some(3), Vec::new())],
-    };
-    insta::assert_snapshot!(plain(&run));
+    insta::assert_snapshot!(plain(&fixture::lost_wakeup_run()));
 }
 
 /// Against expectations, each line is labelled by its judgement: an expected failure is
