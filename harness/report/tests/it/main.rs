@@ -4,6 +4,7 @@ mod bench;
 mod fixture;
 mod json;
 mod junit;
+mod reproducible;
 mod schema;
 mod summary_md;
 mod terminal;
