@@ -64,22 +64,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         .iter()
         .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
         .collect();
-    let stdout_text = match args.message_format {
-        MessageFormat::Human => {
-            let color = std::io::stdout().is_terminal()
-                && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            lockcheck_report::summary(&result, &cells, &TerminalOptions { color })
-                + &lockcheck_report::judgements(&cells, &source)
-        }
-        MessageFormat::Json => lockcheck_report::to_json(&result),
-        MessageFormat::Junit => lockcheck_report::junit(&result, &cells),
-        MessageFormat::Markdown => lockcheck_report::summary_markdown(&result, &cells),
-    };
+    let stdout_text = stdout_text(args.message_format, &result, &cells, &source);
     std::io::stdout().lock().write_all(stdout_text.as_bytes())?;
     if let Some(dir) = &args.report {
         write_report(dir, &result, &cells)?;
     }
     Ok(Exit::of(cells.iter().map(|c| c.verdict)))
+}
+
+/// What `--message-format` puts on stdout: the terminal summary and the judgements against
+/// `source`, the expectations file, or one of the report's files.
+fn stdout_text(format: MessageFormat, result: &RunResult, cells: &[Cell], source: &str) -> String {
+    match format {
+        MessageFormat::Human => {
+            let color = std::io::stdout().is_terminal()
+                && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            lockcheck_report::summary(result, cells, &TerminalOptions { color })
+                + &lockcheck_report::judgements(cells, source)
+        }
+        MessageFormat::Json => lockcheck_report::to_json(result),
+        MessageFormat::Junit => lockcheck_report::junit(result, cells),
+        MessageFormat::Markdown => lockcheck_report::summary_markdown(result, cells),
+    }
 }
 
 /// The expectations file a manifest names, and its path for messages.
