@@ -81,7 +81,7 @@ fn redact(value: &mut Value, paths: &[&PathPlaceholder]) {
 }
 
 /// `text` with each path replaced; a whole path swallows what follows it up to the next
-/// space, quote, colon or backtick.
+/// space, quote, backtick or punctuation that ends a path in a sentence.
 fn replace_paths(text: &str, paths: &[&PathPlaceholder]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -91,7 +91,7 @@ fn replace_paths(text: &str, paths: &[&PathPlaceholder]) -> String {
                 out.push_str(&p.placeholder);
                 rest = if p.whole {
                     let end = after
-                        .find(|c: char| c.is_whitespace() || "\"'`:".contains(c))
+                        .find(|c: char| c.is_whitespace() || "\"'`:,;)]}".contains(c))
                         .unwrap_or(after.len());
                     &after[end..]
                 } else {

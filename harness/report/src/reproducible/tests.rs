@@ -16,6 +16,10 @@ fn a_temporary_path_goes_whole_and_a_prefix_keeps_its_rest() {
         "--impl <tmp> --scenario x"
     );
     assert_eq!(
+        replaced("open /tmp/lockcheck-x1/lock, then (/tmp/y) again"),
+        "open <tmp>, then (<tmp>) again"
+    );
+    assert_eq!(
         replaced("cannot read /src/lockcheck/scenarios/a.toml: gone"),
         "cannot read <root>/scenarios/a.toml: gone"
     );
