@@ -216,3 +216,10 @@ fn labels_follow_the_judgement() {
         ]
     );
 }
+
+#[test]
+fn judged_against_expectations() {
+    let run = fixture::run();
+    let cells = fixture::judged_cells(&run);
+    insta::assert_snapshot!(summary(&run, &cells, &TerminalOptions { color: false }));
+}
