@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use lockcheck_model::Level;
 use lockcheck_protocol::Vocabulary;
 
@@ -61,9 +61,19 @@ pub struct RunArgs {
     /// Seed for race order and planted garbage; printed in every replay command.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Write report.json into this directory (created if missing).
+    /// Write report.json, junit.xml and summary.md (for $GITHUB_STEP_SUMMARY) into this
+    /// directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// What to print on stdout: the human summary, or one of the report's formats
+    /// (progress and notices go to stderr either way).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+    /// Zero every time, duration and pid, and replace temporary and absolute paths with
+    /// placeholders, in every output: two runs with the same seed then print and write the
+    /// same bytes (also set by LOCKCHECK_REPRODUCIBLE=1).
+    #[arg(long)]
+    pub reproducible: bool,
     /// Judge verdicts as they are, without the manifest's expectations file (its known
     /// failures then fail the run).
     #[arg(long, requires = "manifest")]
@@ -71,6 +81,19 @@ pub struct RunArgs {
     /// Which scenarios.
     #[command(flatten)]
     pub catalogue: CatalogueArgs,
+}
+
+/// `lockcheck run --message-format`: what stdout carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// The terminal summary, with evidence under each failure.
+    Human,
+    /// report.json.
+    Json,
+    /// junit.xml.
+    Junit,
+    /// summary.md.
+    Markdown,
 }
 
 /// `lockcheck bench`.

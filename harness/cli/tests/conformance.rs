@@ -14,7 +14,7 @@ use lockcheck::{Project, Replay, TargetDir, reflock_spec};
 use lockcheck_model::{
     Expectation, Expectations, Judgement, Manifest, RunResult, Scenario, Verdict,
 };
-use lockcheck_report::TerminalOptions;
+use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
 
 fn main() {
@@ -29,8 +29,9 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn lockcheck_exe() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_lockcheck"))
+/// The `lockcheck` binary, found at run time under nextest (see [`lockcheck::test_binary`]).
+fn lockcheck_exe() -> PathBuf {
+    lockcheck::test_binary("lockcheck", env!("CARGO_BIN_EXE_lockcheck"))
 }
 
 /// This repository, with `{target}` the directory cargo built the lockcheck binary in.
@@ -103,7 +104,7 @@ fn manifests() -> Result<Vec<Implementation>, String> {
 
 fn trials() -> Result<Vec<Trial>, String> {
     let scenarios = catalogue()?;
-    let reflock = Implementation::Builtin(reflock_spec(lockcheck_exe()));
+    let reflock = Implementation::Builtin(reflock_spec(&lockcheck_exe()));
     let mut implementations = vec![reflock];
     implementations.extend(manifests()?);
     let mut trials = Vec::new();
@@ -150,7 +151,7 @@ fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), F
         Implementation::Builtin(spec) => (spec.clone(), Replay::builtin()),
         Implementation::Manifest { path, manifest, .. } => {
             let project = project();
-            let vars = project.placeholders(lockcheck_exe());
+            let vars = project.placeholders(&lockcheck_exe());
             let spec = match lockcheck_runner::prepare(manifest, &vars, &project.prepare_env()) {
                 Prepared::Ready(spec) => spec,
                 Prepared::Unavailable { reason } => {
@@ -192,14 +193,23 @@ fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), F
         )
         .into()),
         Judgement::Fail | Judgement::Broken => Err(match why {
-            Some(why) => format!("{why}: not the known failure\n{}", explain(&result)),
-            None => explain(&result),
+            Some(why) => format!(
+                "{why}: not the known failure\n{}",
+                explain(&result, expected)
+            ),
+            None => explain(&result, expected),
         }
         .into()),
     }
 }
 
-/// The terminal report of a one-scenario run, for the failure message.
-fn explain(result: &RunResult) -> String {
-    lockcheck_report::summary(result, &TerminalOptions { color: false })
+/// The terminal report of a one-scenario run judged against `expected`, for the failure
+/// message.
+fn explain(result: &RunResult, expected: Option<&Expectation>) -> String {
+    let cells: Vec<Cell> = result
+        .scenarios
+        .iter()
+        .map(|s| Cell::judge(s, expected))
+        .collect();
+    lockcheck_report::summary(result, &cells, &TerminalOptions { color: false })
 }

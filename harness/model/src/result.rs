@@ -33,6 +33,14 @@ pub struct ScenarioResult {
     pub holds: Vec<Interval>,
 }
 
+impl ScenarioResult {
+    /// The scenario's name as every report prints it: `level::id`, e.g.
+    /// `core::exclusive-basic`.
+    pub fn name(&self) -> String {
+        format!("{}::{}", self.level.as_str(), self.scenario)
+    }
+}
+
 /// Everything one `lockcheck run` produced for one implementation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunResult {

@@ -5,17 +5,21 @@
 //! write the strings it returns.
 //!
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
-//! and [`from_json`] for `report.json`, [`Matrix`] with [`matrix_markdown`] for
+//! and [`from_json`] for `report.json`, [`junit`] for `junit.xml`, [`summary_markdown`] for
+//! `summary.md` (`$GITHUB_STEP_SUMMARY`), [`Matrix`] with [`matrix_markdown`] for
 //! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
 //! functions and charts for `lockcheck bench`, [`settled`] and [`interrupted`] for the lines a run
-//! streams. [`transcript`] and
-//! [`Totals`] are shared by the formats.
+//! streams. [`transcript`] and [`Totals`] are shared by the formats; [`reproducible`] makes a
+//! run render the same on every machine and every run.
 
 mod bench;
 mod json;
+mod junit;
 mod matrix;
 mod progress;
+mod reproducible;
 mod schema;
+mod summary_md;
 mod terminal;
 mod totals;
 mod transcript;
@@ -28,8 +32,11 @@ pub use json::{
     REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, report_schema,
     to_json,
 };
+pub use junit::junit;
 pub use matrix::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
 pub use progress::{interrupted, settled};
+pub use reproducible::{PathPlaceholder, reproducible};
+pub use summary_md::summary_markdown;
 pub use terminal::{TerminalOptions, judgements, summary};
 pub use totals::Totals;
 pub use transcript::transcript;

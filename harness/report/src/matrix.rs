@@ -230,7 +230,7 @@ pub fn matrix_markdown(matrix: &Matrix) -> String {
 }
 
 /// A Markdown table cell's text: a `|` would end the cell.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 

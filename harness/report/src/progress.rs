@@ -1,20 +1,22 @@
 //! The lines `lockcheck run` prints while it runs: one per scenario as it settles, and the
 //! note a stopped run ends with.
 
-use lockcheck_model::ScenarioResult;
+use lockcheck_model::{Judgement, ScenarioResult};
 
 use crate::TerminalOptions;
 use crate::terminal::{Paint, duration, verdict_label};
 
-/// One settled scenario, the `index`-th (0-based) of `total`, as a line ending with a newline:
-/// `[2/9] PASS   core::exclusive-basic  412 ms`, then the summary's note.
+/// One settled scenario, the `index`-th (0-based) of `total`, labelled by its `judgement`, as
+/// a line ending with a newline: `[2/9] PASS   core::exclusive-basic  412 ms`, then the
+/// summary's note.
 pub fn settled(
     result: &ScenarioResult,
+    judgement: Judgement,
     index: usize,
     total: usize,
     opts: &TerminalOptions,
 ) -> String {
-    let (label, note) = verdict_label(result, Paint(opts.color));
+    let (label, note) = verdict_label(result, judgement, Paint(opts.color));
     let line = format!(
         "[{}/{total}] {label} {}::{}  {}  {note}",
         index + 1,

@@ -29,21 +29,20 @@ pub struct TerminalOptions {
     pub color: bool,
 }
 
-/// The end-of-run summary: a header, one line per scenario with evidence under failures, and a
-/// totals line. Every line ends with a newline.
-pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
+/// The end-of-run summary: a header, one line per scenario labelled by its judgement in
+/// `cells` (one per scenario, in the same order) with evidence under failures, and a totals
+/// line. Every line ends with a newline.
+pub fn summary(run: &RunResult, cells: &[Cell], opts: &TerminalOptions) -> String {
     let paint = Paint(opts.color);
     let mut out = String::new();
-    let who = match &run.implementation {
-        Some(i) => format!("{} {} ({})", i.name, i.version, i.language),
-        None => "implementation unknown (no hello)".to_owned(),
-    };
-    let _ = writeln!(out, "lockcheck {}: {who}, seed {}", run.manifest, run.seed);
-    let names: Vec<String> = run
-        .scenarios
-        .iter()
-        .map(|s| format!("{}::{}", s.level.as_str(), s.scenario))
-        .collect();
+    let _ = writeln!(
+        out,
+        "lockcheck {}: {}, seed {}",
+        run.manifest,
+        implementation_line(run),
+        run.seed
+    );
+    let names: Vec<String> = run.scenarios.iter().map(ScenarioResult::name).collect();
     let name_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let times: Vec<String> = run
         .scenarios
@@ -51,8 +50,9 @@ pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
         .map(|s| duration(s.duration_ms))
         .collect();
     let time_width = times.iter().map(String::len).max().unwrap_or(0);
-    for ((scenario, name), time) in run.scenarios.iter().zip(&names).zip(&times) {
-        let (label, note) = verdict_label(scenario, paint);
+    for (((scenario, cell), name), time) in run.scenarios.iter().zip(cells).zip(&names).zip(&times)
+    {
+        let (label, note) = verdict_label(scenario, cell.verdict, paint);
         let line = format!("{label} {name:<name_width$}  {time:>time_width$}  {note}");
         let _ = writeln!(out, "{}", line.trim_end());
         match &scenario.verdict {
@@ -82,11 +82,16 @@ pub fn summary(run: &RunResult, opts: &TerminalOptions) -> String {
     out
 }
 
-/// A scenario's verdict as a summary line starts it, painted and padded to one width, and
+/// A scenario's judgement as a summary line starts it, painted and padded to one width, and
 /// the note that follows the line: findings, or a skip's or broken verdict's reason.
-pub(crate) fn verdict_label(scenario: &ScenarioResult, paint: Paint) -> (String, String) {
-    let (label, color, note) = match &scenario.verdict {
-        Verdict::Pass => ("PASS", GREEN, String::new()),
+pub(crate) fn verdict_label(
+    scenario: &ScenarioResult,
+    judgement: Judgement,
+    paint: Paint,
+) -> (String, String) {
+    let (label, color) = label(judgement);
+    let note = match &scenario.verdict {
+        Verdict::Pass => String::new(),
         Verdict::Fail { findings } => {
             let mut note = plural(findings.len(), "finding");
             if let Some(history) = scenario
@@ -96,10 +101,9 @@ pub(crate) fn verdict_label(scenario: &ScenarioResult, paint: Paint) -> (String,
             {
                 let _ = write!(note, " in iteration {}", history.iteration + 1);
             }
-            ("FAIL", RED, note)
+            note
         }
-        Verdict::Skip { .. } => ("SKIP", YELLOW, reason(&scenario.verdict)),
-        Verdict::Broken { .. } => ("BROKEN", MAGENTA, reason(&scenario.verdict)),
+        Verdict::Skip { .. } | Verdict::Broken { .. } => reason(&scenario.verdict),
     };
     let padded = format!(
         "{}{}",
@@ -107,6 +111,27 @@ pub(crate) fn verdict_label(scenario: &ScenarioResult, paint: Paint) -> (String,
         " ".repeat(6 - label.len())
     );
     (padded, note)
+}
+
+/// `name version (language)` from the adapter's hello, or that it never said one.
+pub(crate) fn implementation_line(run: &RunResult) -> String {
+    match &run.implementation {
+        Some(i) => format!("{} {} ({})", i.name, i.version, i.language),
+        None => "implementation unknown (no hello)".to_owned(),
+    }
+}
+
+/// A judgement's label and colour: the verdict's own, except that an expected failure is
+/// `XFAIL` and a stale expectation `XPASS`; an intermittent one not shown passed.
+fn label(judgement: Judgement) -> (&'static str, &'static str) {
+    match judgement {
+        Judgement::Pass | Judgement::XfailNotShown => ("PASS", GREEN),
+        Judgement::Fail => ("FAIL", RED),
+        Judgement::Xfail => ("XFAIL", YELLOW),
+        Judgement::Xpass => ("XPASS", RED),
+        Judgement::Skip => ("SKIP", YELLOW),
+        Judgement::Broken => ("BROKEN", MAGENTA),
+    }
 }
 
 fn fail_details(out: &mut String, scenario: &ScenarioResult, findings: &[Finding], paint: Paint) {

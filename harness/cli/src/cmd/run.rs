@@ -13,9 +13,10 @@ use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
 
 use crate::catalogue;
-use crate::cli::RunArgs;
+use crate::cli::{MessageFormat, RunArgs};
 use crate::exit::Exit;
 use crate::interrupt;
+use crate::reproducible;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let scenarios = catalogue::select(&args.catalogue)?;
@@ -60,9 +61,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             index,
             total,
         } => {
+            let judgement = Cell::judge(result, expectations.get(&result.scenario)).verdict;
             stream(
                 &progress,
-                &lockcheck_report::settled(result, index, total, &streamed),
+                &lockcheck_report::settled(result, judgement, index, total, &streamed),
             );
             progress.inc(1);
         }
@@ -70,19 +72,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     });
     progress.finish_and_clear();
 
-    let color = std::io::stdout().is_terminal() && colour_allowed();
-    let summary = lockcheck_report::summary(&result, &TerminalOptions { color });
+    let result = if reproducible::enabled(args.reproducible) {
+        lockcheck_report::reproducible(&result, &reproducible::placeholders())
+    } else {
+        result
+    };
     let cells: Vec<Cell> = result
         .scenarios
         .iter()
         .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
         .collect();
-    let judged = lockcheck_report::judgements(&cells, &source);
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(summary.as_bytes())?;
-    stdout.write_all(judged.as_bytes())?;
+    let stdout_text = stdout_text(args.message_format, &result, &cells, &source);
+    std::io::stdout().lock().write_all(stdout_text.as_bytes())?;
     if let Some(dir) = &args.report {
-        write_report(dir, &result)?;
+        write_report(dir, &result, &cells)?;
     }
     if let Some((signal, exit)) = interrupt::stopped_by(&cancel).filter(|_| result.interrupted) {
         let note = lockcheck_report::interrupted(signal, result.scenarios.len(), scenarios.len());
@@ -104,6 +107,21 @@ fn stream(progress: &ProgressBar, line: &str) {
         let _ = std::io::stderr().write_all(line.as_bytes());
     } else {
         progress.println(line.trim_end());
+    }
+}
+
+/// What `--message-format` puts on stdout: the terminal summary and the judgements against
+/// `source`, the expectations file, or one of the report's files.
+fn stdout_text(format: MessageFormat, result: &RunResult, cells: &[Cell], source: &str) -> String {
+    match format {
+        MessageFormat::Human => {
+            let color = std::io::stdout().is_terminal() && colour_allowed();
+            lockcheck_report::summary(result, cells, &TerminalOptions { color })
+                + &lockcheck_report::judgements(cells, source)
+        }
+        MessageFormat::Json => lockcheck_report::to_json(result),
+        MessageFormat::Junit => lockcheck_report::junit(result, cells),
+        MessageFormat::Markdown => lockcheck_report::summary_markdown(result, cells),
     }
 }
 
@@ -174,11 +192,20 @@ fn check_report_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_report(dir: &Path, result: &RunResult) -> anyhow::Result<()> {
+fn write_report(dir: &Path, result: &RunResult, cells: &[Cell]) -> anyhow::Result<()> {
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create report directory {}", dir.display()))?;
-    let path = dir.join("report.json");
-    fs::write(&path, lockcheck_report::to_json(result))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let files = [
+        ("report.json", lockcheck_report::to_json(result)),
+        ("junit.xml", lockcheck_report::junit(result, cells)),
+        (
+            "summary.md",
+            lockcheck_report::summary_markdown(result, cells),
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
 }

@@ -108,7 +108,7 @@ fn sigkilled_run_leaves_no_participant_or_child_behind() {
     std::fs::create_dir(&tmp_root).unwrap();
     let _reaper = Reaper(&tmp_root);
 
-    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockcheck"))
+    let mut run = std::process::Command::new(crate::support::lockcheck_exe())
         .args(["run", "--replace-catalogue", "--scenarios"])
         .arg(&scenarios)
         .env("TMPDIR", &tmp_root)

@@ -236,3 +236,19 @@ fn an_unwritable_report_directory_is_found_before_any_scenario_runs() {
         "report_dir_unwritable",
     );
 }
+
+#[test]
+fn unknown_message_format() {
+    check_error(
+        &["run", "--message-format", "xml"],
+        2,
+        "unknown_message_format",
+    );
+}
+
+#[test]
+fn run_help_lists_the_formats_and_reproducible_mode() {
+    let output = lockcheck().args(["run", "--help"]).output().expect("runs");
+    assert!(output.status.success());
+    assert_redacted_snapshot!("run_help", String::from_utf8_lossy(&output.stdout));
+}

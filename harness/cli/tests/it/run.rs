@@ -89,7 +89,7 @@ fn report_json_has_a_version_and_every_scenario() {
 #[cfg(target_os = "linux")]
 #[test]
 fn topology_scenarios_are_skipped_with_the_reason_without_cap_sys_admin() {
-    let lockcheck = assert_cmd::cargo::cargo_bin("lockcheck");
+    let lockcheck = crate::support::lockcheck_exe();
     let output = std::process::Command::new("setpriv")
         .args(["--bounding-set", "-sys_admin", "--"])
         .arg(lockcheck)
@@ -151,7 +151,7 @@ fn judged(base: &str, entry: &str, extra: &[&str]) -> (Option<i32>, String) {
             "reflock.toml",
             &format!(
                 "name = \"reflock\"\ncommand = [{:?}, \"adapter\"]\n",
-                env!("CARGO_BIN_EXE_lockcheck")
+                crate::support::lockcheck_exe()
             ),
         ),
     };
@@ -241,4 +241,129 @@ fn report_json_keeps_the_credited_holds_of_a_failure() {
         .expect("an overlap");
     assert!(result.holds.contains(overlap.0), "{:?}", result.holds);
     assert!(result.holds.contains(overlap.1), "{:?}", result.holds);
+}
+
+/// `--report` also writes what CI systems read: `junit.xml`, a case per scenario named as
+/// printed, and `summary.md` with the failure's replay command.
+#[test]
+fn report_dir_has_junit_and_a_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noop_manifest(dir.path());
+    let output = lockcheck()
+        .args(["run", "--scenario", "exclusive-basic", "--impl"])
+        .arg(&manifest)
+        .arg("--report")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(100));
+    let junit = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<testcase name="core::exclusive-basic" classname="noop""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<failure message="two holders at once"#),
+        "{junit}"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("out/summary.md")).unwrap();
+    assert!(
+        summary.contains("| `core::exclusive-basic` | **fail** |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("--scenario exclusive-basic --seed 0\n```"),
+        "{summary}"
+    );
+}
+
+/// `--message-format` prints on stdout exactly what `--report` writes in that format, and
+/// nothing else; `human` is the terminal summary.
+#[test]
+fn message_format_prints_one_report_format_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noop_manifest(dir.path());
+    for (format, file) in [
+        ("json", "report.json"),
+        ("junit", "junit.xml"),
+        ("markdown", "summary.md"),
+        ("human", ""),
+    ] {
+        let out = dir.path().join(format);
+        let output = lockcheck()
+            .args(["run", "--scenario", "exclusive-basic", "--impl"])
+            .arg(&manifest)
+            .args(["--message-format", format, "--report"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(100), "{format}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        if file.is_empty() {
+            assert!(
+                stdout.starts_with("lockcheck noop: noop 0 (sh), seed 0\nFAIL "),
+                "{stdout}"
+            );
+        } else {
+            assert_eq!(
+                stdout,
+                std::fs::read_to_string(out.join(file)).unwrap(),
+                "{format}"
+            );
+        }
+    }
+}
+
+/// Runs `scenarios` against a fresh no-op manifest (in a temporary directory of its own)
+/// with its report written to `dir`.
+fn noop_report(dir: &std::path::Path, scenarios: &[&str], reproducible: &[&str], env: &str) {
+    let manifest = noop_manifest(dir);
+    let mut cmd = lockcheck();
+    cmd.args(["run", "--impl"]).arg(&manifest);
+    for s in scenarios {
+        cmd.args(["--scenario", s]);
+    }
+    if !env.is_empty() {
+        cmd.env("LOCKCHECK_REPRODUCIBLE", env);
+    }
+    let output = cmd
+        .args(reproducible)
+        .arg("--report")
+        .arg(dir.join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(100));
+}
+
+/// Two runs of the same failing scenarios with the same seed, one with `--reproducible` and one
+/// with `LOCKCHECK_REPRODUCIBLE=1`, each with its manifest in a temporary directory of its
+/// own, write the same bytes in every format: times, durations, pids and paths are gone.
+#[test]
+fn reproducible_runs_write_the_same_bytes() {
+    // One participant each, so that the order of events in a failure's history is the
+    // steps' own (several participants say hello in whichever order they start).
+    let scenarios = ["missing-dir", "lock-file-mode"];
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    noop_report(one.path(), &scenarios, &["--reproducible"], "");
+    noop_report(two.path(), &scenarios, &[], "1");
+    for file in ["report.json", "junit.xml", "summary.md"] {
+        let read =
+            |dir: &tempfile::TempDir| std::fs::read_to_string(dir.path().join("out").join(file));
+        let (a, b) = (read(&one).unwrap(), read(&two).unwrap());
+        let first = a.lines().zip(b.lines()).find(|(x, y)| x != y);
+        assert!(a == b, "{file} differs, first at {first:?}");
+    }
+    let summary = std::fs::read_to_string(one.path().join("out/summary.md")).unwrap();
+    insta::assert_snapshot!("reproducible_summary", summary);
+}
+
+/// Without it, the same two runs differ (their replay commands name their own manifests),
+/// so the test above shows what reproducible mode does.
+#[test]
+fn runs_differ_without_reproducible() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    noop_report(one.path(), &["exclusive-basic"], &[], "");
+    noop_report(two.path(), &["exclusive-basic"], &[], "0");
+    let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("out/summary.md"));
+    assert_ne!(read(&one).unwrap(), read(&two).unwrap());
 }

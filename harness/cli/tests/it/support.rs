@@ -1,12 +1,17 @@
 //! Running the binary and redacting what varies between runs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// The `lockcheck` binary, found at run time under nextest (see [`lockcheck::test_binary`]).
+pub fn lockcheck_exe() -> PathBuf {
+    lockcheck::test_binary("lockcheck", env!("CARGO_BIN_EXE_lockcheck"))
+}
+
 /// `lockcheck` with colour off and a clean environment for the options it reads.
 pub fn lockcheck() -> Command {
-    let mut cmd = Command::cargo_bin("lockcheck").expect("binary is built");
+    let mut cmd = Command::new(lockcheck_exe());
     cmd.env("NO_COLOR", "1");
     cmd
 }

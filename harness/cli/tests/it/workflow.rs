@@ -55,3 +55,50 @@ fn every_checkout_drops_its_credentials() {
         }
     }
 }
+
+/// Every action is pinned by a full commit, with the release it is in a comment: a tag can
+/// be moved to other code, a commit cannot.
+#[test]
+fn every_action_is_pinned_by_commit_with_its_release() {
+    let uses: Vec<&str> = WORKFLOW
+        .lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses: ")
+        })
+        .collect();
+    assert!(uses.len() >= 5, "{uses:?}");
+    for line in uses {
+        let (action, release) = line.split_once(" # ").unwrap_or((line, ""));
+        let commit = action.split_once('@').map_or("", |(_, rev)| rev);
+        assert!(
+            commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+            "`{action}` is not pinned by a full commit"
+        );
+        assert!(
+            release.starts_with('v') && release[1..].split('.').count() == 3,
+            "`{action}` does not name its release (`# vX.Y.Z`)"
+        );
+    }
+}
+
+/// The Linux, macOS and Windows test jobs each run lockcheck with a report, put its
+/// summary.md on the job's page and upload the report directory.
+#[test]
+fn the_test_job_publishes_a_lockcheck_report() {
+    let (_, test) = jobs()
+        .into_iter()
+        .find(|(n, _)| *n == "test")
+        .expect("a test job");
+    let body = test.join("\n");
+    assert!(
+        body.contains("-- run --level core --report target/lockcheck-report"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"cat target/lockcheck-report/summary.md >> "$GITHUB_STEP_SUMMARY""#),
+        "{body}"
+    );
+    assert!(body.contains("path: target/lockcheck-report/"), "{body}");
+}

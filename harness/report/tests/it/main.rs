@@ -3,6 +3,9 @@
 mod bench;
 mod fixture;
 mod json;
+mod junit;
+mod reproducible;
 mod schema;
+mod summary_md;
 mod terminal;
 mod transcript;

@@ -1,16 +1,16 @@
 //! The terminal summary.
 
-use lockcheck_model::{Finding, FindingKind, RunResult, Verdict};
+use lockcheck_model::{EventKind, Finding, FindingKind, RunResult, Verdict};
 use lockcheck_report::{TerminalOptions, summary};
 
 use crate::fixture;
 
 fn plain(run: &RunResult) -> String {
-    summary(run, &TerminalOptions { color: false })
+    summary(run, &fixture::cells(run), &TerminalOptions { color: false })
 }
 
 fn colored(run: &RunResult) -> String {
-    summary(run, &TerminalOptions { color: true })
+    summary(run, &fixture::cells(run), &TerminalOptions { color: true })
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn totals_line_counts_each_verdict() {
     let text = plain(&fixture::run());
     assert_eq!(
         text.lines().last(),
-        Some("1 passed, 3 failed, 1 skipped, 1 broken in 12.3 s")
+        Some("1 passed, 4 failed, 1 skipped, 1 broken in 12.3 s")
     );
 }
 
@@ -80,9 +80,15 @@ fn empty_run() {
 #[test]
 fn long_evidence_is_cut() {
     let mut run = fixture::run();
-    run.scenarios.retain(|s| s.scenario == "race-50");
+    run.scenarios.retain(|s| s.scenario == "race");
     let history = run.scenarios[0].history.as_mut().unwrap();
-    let template = history.events[3].clone();
+    let first = history.events.len();
+    let template = history
+        .events
+        .iter()
+        .find(|e| matches!(&e.kind, EventKind::Sent { participant, .. } if participant == "c.0"))
+        .unwrap()
+        .clone();
     for i in 0..20 {
         let mut e = template.clone();
         e.at_ns = fixture::ms(30 + i);
@@ -93,13 +99,13 @@ fn long_evidence_is_cut() {
             detail: "x".to_owned(),
         },
         None,
-        (9..29).collect(),
+        (first..first + 20).collect(),
     );
     run.scenarios[0].verdict = Verdict::Fail {
         findings: vec![finding],
     };
     let text = plain(&run);
-    assert_eq!(text.matches("a -> ").count(), 12, "{text}");
+    assert_eq!(text.matches("c.0 -> ").count(), 12, "{text}");
     assert!(text.contains("... 8 events not shown"), "{text}");
 }
 
@@ -107,7 +113,7 @@ fn long_evidence_is_cut() {
 #[test]
 fn many_findings_are_cut() {
     let mut run = fixture::run();
-    run.scenarios.retain(|s| s.scenario == "race-50");
+    run.scenarios.retain(|s| s.scenario == "race");
     let finding = |i: usize| {
         Finding::new(
             FindingKind::Victim {
@@ -176,16 +182,44 @@ fn broken_shows_the_culprits_stderr_outside_the_tail() {
 /// A lost wake-up reads as a lock failure: who waited, for how long, and whose try got it.
 #[test]
 fn a_lost_wakeup_names_the_waiter_and_the_prober() {
-    let mut run = fixture::run();
-    run.scenarios.retain(|s| s.scenario == "race-50");
-    let kind = FindingKind::Liveness {
-        participant: "b".to_owned(),
-        prober: "a".to_owned(),
-        waited_ms: 10_000,
-    };
-    run.scenarios[0].scenario = "blocking-handoff".to_owned();
-    run.scenarios[0].verdict = Verdict::Fail {
-        findings: vec![Finding::new(kind, Some(3), Vec::new())],
-    };
-    insta::assert_snapshot!(plain(&run));
+    insta::assert_snapshot!(plain(&fixture::lost_wakeup_run()));
+}
+
+/// Against expectations, each line is labelled by its judgement: an expected failure is
+/// XFAIL, a stale expectation XPASS, a failure by another check than expected FAIL.
+#[test]
+fn labels_follow_the_judgement() {
+    let run = fixture::run();
+    let text = summary(
+        &run,
+        &fixture::judged_cells(&run),
+        &TerminalOptions { color: false },
+    );
+    let labels: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?, words.next()?))
+        })
+        .filter(|(_, name)| name.contains("::"))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("XPASS", "core::exclusive-basic"),
+            ("XFAIL", "core::race"),
+            ("FAIL", "core::timeout-honored"),
+            ("FAIL", "fs::symlink-at-path"),
+            ("FAIL", "fs::holder-info"),
+            ("SKIP", "shared::shared-coexist"),
+            ("BROKEN", "crash::crash-holder"),
+        ]
+    );
+}
+
+#[test]
+fn judged_against_expectations() {
+    let run = fixture::run();
+    let cells = fixture::judged_cells(&run);
+    insta::assert_snapshot!(summary(&run, &cells, &TerminalOptions { color: false }));
 }

@@ -245,6 +245,10 @@ impl Iteration<'_> {
                 own_pid_namespace: placement.pid_namespace == PidNamespace::Own,
                 cgroup: self.cgroup.as_ref(),
             };
+            // Stamped before the spawn: the adapter's reader thread may stamp its hello
+            // before the spawn returns, and a history ordered by time must still show the
+            // spawn first.
+            let at = self.now_ns();
             let adapter = Adapter::spawn_confined(self.spec, &launch, self.confine, &self.tx)
                 .map_err(|e| Broken {
                     participant: Some(name.clone()),
@@ -252,7 +256,6 @@ impl Iteration<'_> {
                         message: format!("{}: {e}", self.spec.command.join(" ")),
                     },
                 })?;
-            let at = self.now_ns();
             self.record(
                 at,
                 None,
