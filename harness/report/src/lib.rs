@@ -6,11 +6,13 @@
 //!
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
 //! and [`from_json`] for `report.json`, [`Matrix`] with [`matrix_markdown`] for
-//! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
+//! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), [`report_html`] and [`matrix_html`] for `report.html` and
+//! `reports/matrix.html`, and the `bench_*`
 //! functions and charts for `lockcheck bench`. [`transcript`] and
 //! [`Totals`] are shared by the formats.
 
 mod bench;
+mod html;
 mod json;
 mod matrix;
 mod schema;
@@ -21,6 +23,9 @@ mod transcript;
 pub use bench::{
     baseline_changes, bench_from_json, bench_markdown, bench_schema, bench_table, bench_to_json,
     format_value, handoff_svg, throughput_svg,
+};
+pub use html::{
+    MAX_LANES, Rgb, RunContext, VIOLATION, matrix_html, report_html, timeline_file, timeline_href,
 };
 pub use json::{
     REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, report_schema,
