@@ -132,6 +132,9 @@ impl Lanes {
 
 /// What a timeline draws, read once from the result and its history.
 struct Marks<'r> {
+    /// The span drawn: from just before the first request or fault (spawning and hellos
+    /// are not drawn, and can take most of a short scenario) to the last event or hold end.
+    start_ns: u64,
     end_ns: u64,
     holds: Vec<&'r Interval>,
     /// The intervals of every overlap finding, pairwise.
@@ -199,6 +202,7 @@ impl<'r> Marks<'r> {
             .flat_map(|f| f.evidence.iter().copied())
             .collect();
         let mut marks = Marks {
+            start_ns: 0,
             end_ns: 1,
             holds: result.holds.iter().collect(),
             overlaps,
@@ -276,6 +280,14 @@ impl<'r> Marks<'r> {
         for hold in &result.holds {
             marks.end_ns = marks.end_ns.max(hold.to_ns.unwrap_or(hold.from_ns));
         }
+        let first = history
+            .events
+            .iter()
+            .find(|e| matches!(e.kind, EventKind::Sent { .. } | EventKind::Fault { .. }))
+            .map_or(0, |e| e.at_ns);
+        let first = result.holds.iter().map(|h| h.from_ns).fold(first, u64::min);
+        marks.start_ns = first.saturating_sub((marks.end_ns - first) / 50);
+        marks.end_ns = marks.end_ns.max(marks.start_ns + 1);
         let all: Vec<usize> = (0..history.events.len()).collect();
         marks.lines = transcript(history, &all);
         marks
@@ -299,7 +311,8 @@ impl<'r> Marks<'r> {
     }
 
     fn x(&self, ns: u64) -> f64 {
-        GUTTER + ns as f64 / self.end_ns as f64 * PLOT_WIDTH
+        let offset = ns.saturating_sub(self.start_ns) as f64;
+        GUTTER + offset / (self.end_ns - self.start_ns) as f64 * PLOT_WIDTH
     }
 
     fn title(&self, event: usize) -> &str {
@@ -349,13 +362,12 @@ fn axis_step(end_ns: u64) -> u64 {
     }
 }
 
-/// An axis label: the time in the largest unit that keeps it whole-ish.
+/// An axis label: the time in milliseconds, with the decimals the step needs.
 fn axis_label(ns: u64, step: u64) -> String {
-    if step >= 1_000_000 {
-        format!("{} ms", ns as f64 / 1e6)
-    } else {
-        format!("{} µs", ns as f64 / 1e3)
-    }
+    let decimals = (0..=6)
+        .find(|&d| step.is_multiple_of(10u64.pow(6 - d)))
+        .unwrap_or(6) as usize;
+    format!("{:.decimals$} ms", ns as f64 / 1e6)
 }
 
 fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>) -> Markup {
@@ -364,7 +376,8 @@ fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>) -> Markup {
     let lane_y = |lane: usize| TOP + lane as f64 * LANE_HEIGHT;
     let at = |who: &str| lane_of(lanes, who).map(lane_y);
     let axis_y = TOP + lanes.count() as f64 * LANE_HEIGHT;
-    let step = axis_step(marks.end_ns);
+    let step = axis_step(marks.end_ns - marks.start_ns);
+    let first_tick = marks.start_ns.div_ceil(step) * step;
     let violations: Vec<&Interval> = marks.overlaps.iter().flat_map(|(a, b)| [*a, *b]).collect();
     let mut names: Vec<&str> = lanes.participants.iter().map(String::as_str).collect();
     if lanes.runner {
@@ -461,7 +474,7 @@ fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>) -> Markup {
                 }
             }
             line.axis x1=(px(GUTTER)) x2=(px(GUTTER + PLOT_WIDTH)) y1=(px(axis_y)) y2=(px(axis_y)) {}
-            @for t in (0..=marks.end_ns).step_by(step as usize) {
+            @for t in (first_tick..=marks.end_ns).step_by(step as usize) {
                 line.axis x1=(px(marks.x(t))) x2=(px(marks.x(t))) y1=(px(axis_y)) y2=(px(axis_y + 4.0)) {}
                 text.axis-label x=(px(marks.x(t))) y=(px(axis_y + 16.0)) text-anchor="middle" {
                     (axis_label(t, step))
@@ -514,5 +527,13 @@ mod tests {
         assert_eq!(axis_step(45), 5);
         assert_eq!(axis_step(100), 10);
         assert_eq!(axis_step(23_000_000), 5_000_000);
+    }
+
+    #[test]
+    fn axis_labels_have_the_decimals_of_their_step() {
+        assert_eq!(axis_label(8_000_000, 1_000_000), "8 ms");
+        assert_eq!(axis_label(8_200_000, 100_000), "8.2 ms");
+        assert_eq!(axis_label(8_250_000, 50_000), "8.25 ms");
+        assert_eq!(axis_label(1_500, 500), "0.0015 ms");
     }
 }
