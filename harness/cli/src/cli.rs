@@ -61,7 +61,7 @@ pub struct RunArgs {
     /// Seed for race order and planted garbage; printed in every replay command.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Write report.json into this directory (created if missing).
+    /// Write report.json and report.html into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Judge verdicts as they are, without the manifest's expectations file (its known

@@ -35,6 +35,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     let opts = RunOptions {
         seed: args.seed,
         replay: Some(replay.for_runner()),
+        // Every scenario of report.html gets a timeline, passes too.
+        keep_history: args.report.is_some(),
         ..RunOptions::default()
     };
 
@@ -67,6 +69,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     stdout.write_all(judged.as_bytes())?;
     if let Some(dir) = &args.report {
         write_report(dir, &result)?;
+        crate::html::write_run_page(dir, &result, &cells, &replay, &args.catalogue)?;
     }
     Ok(Exit::of(cells.iter().map(|c| c.verdict)))
 }

@@ -7,6 +7,7 @@ mod bench;
 mod catalogue;
 mod cleanup;
 mod errors;
+mod html;
 mod run;
 mod support;
 mod workflow;
