@@ -13,12 +13,12 @@ use maud::{Markup, Render, html};
 
 use crate::transcript::{millis, transcript};
 
-/// More participants than this are drawn as one summary lane, with every lane behind a
-/// `<details>`.
+/// More participants than this are drawn as one summary lane (holds, faults and the
+/// violation, without ticks), with every lane behind a `<details>`.
 pub const MAX_LANES: usize = 12;
 /// Most request and answer ticks drawn per timeline; a churn failure has thousands, and the
 /// first ones show the pattern. `report.json` has every event.
-const MAX_TICKS: usize = 2_000;
+const MAX_TICKS: usize = 1_000;
 
 const GUTTER: f64 = 120.0;
 const PLOT_WIDTH: f64 = 760.0;
@@ -41,7 +41,7 @@ pub fn timeline(result: &ScenarioResult) -> Markup {
     let marks = Marks::of(result, history);
     let lanes = Lanes::of(history, &result.holds);
     if lanes.participants.len() <= MAX_LANES {
-        return html! { div.timeline { (svg(&marks, &lanes, &Lanes::full)) } };
+        return html! { div.timeline { (svg(&marks, &lanes, &Lanes::full, true)) } };
     }
     let summary = Lanes {
         participants: vec![format!("{} participants", lanes.participants.len())],
@@ -49,10 +49,10 @@ pub fn timeline(result: &ScenarioResult) -> Markup {
     };
     html! {
         div.timeline {
-            (svg(&marks, &summary, &|_: &Lanes, _: &str| Some(0)))
+            (svg(&marks, &summary, &|_: &Lanes, _: &str| Some(0), false))
             details.lanes {
                 summary { "every lane (" (lanes.participants.len()) " participants)" }
-                (svg(&marks, &lanes, &Lanes::full))
+                (svg(&marks, &lanes, &Lanes::full, true))
             }
         }
     }
@@ -370,7 +370,9 @@ fn axis_label(ns: u64, step: u64) -> String {
     format!("{:.decimals$} ms", ns as f64 / 1e6)
 }
 
-fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>) -> Markup {
+/// The timeline's SVG with `lanes`, each mark on the lane `lane_of` gives it; request and
+/// answer `ticks` only when asked (on a summary lane they would be a smear).
+fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>, ticks: bool) -> Markup {
     let height = TOP + lanes.count() as f64 * LANE_HEIGHT + AXIS_HEIGHT;
     let width = GUTTER + PLOT_WIDTH + RIGHT_MARGIN;
     let lane_y = |lane: usize| TOP + lane as f64 * LANE_HEIGHT;
@@ -426,7 +428,7 @@ fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>) -> Markup {
             @for hold in &violations {
                 (bar(marks, hold, at(&hold.holder), "violation"))
             }
-            @for tick in &marks.ticks {
+            @for tick in marks.ticks.iter().filter(|_| ticks) {
                 @if let Some(y) = at(tick.who) {
                     @let x = marks.x(tick.at_ns);
                     @let (y1, y2) = match tick.status {
@@ -481,7 +483,7 @@ fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>) -> Markup {
                 }
             }
         }
-        @if marks.ticks_left_out > 0 {
+        @if ticks && marks.ticks_left_out > 0 {
             p.no-history {
                 (marks.ticks_left_out) " more requests and answers are not drawn; report.json has every event"
             }
