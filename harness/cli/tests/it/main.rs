@@ -4,6 +4,7 @@
 #![cfg(unix)]
 
 mod bench;
+mod browser;
 mod catalogue;
 mod cleanup;
 mod errors;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Prints the path of a headless-capable Chromium, installing Debian's `chromium` package when
+# none is on PATH and this runs as root with apt-get. The browser tests run it before their
+# first browser; several test processes may at once, so one installs while the others wait
+# on LOCK_FILE (the first argument) and then find it installed.
+set -euo pipefail
+lock_file=${1:?usage: chromium.sh LOCK_FILE}
+find_browser() { command -v chromium || command -v chromium-browser || true; }
+browser=$(find_browser)
+if [[ -z $browser ]]; then
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+        echo "chromium is missing and cannot be installed here (needs root and apt-get)" >&2
+        exit 1
+    fi
+    mkdir -p "$(dirname "$lock_file")"
+    exec 9>"$lock_file"
+    flock 9
+    browser=$(find_browser)
+    if [[ -z $browser ]]; then
+        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends chromium fonts-dejavu-core; } >&2; then
+            echo "installing Debian's chromium with apt-get failed (see above)" >&2
+            exit 1
+        fi
+        browser=$(find_browser)
+    fi
+    exec 9>&-
+fi
+if [[ -z $browser ]]; then
+    echo "chromium was installed but is not on PATH" >&2
+    exit 1
+fi
+echo "$browser"
