@@ -141,8 +141,14 @@ fn a_race_of_50_collapses_to_a_summary_lane_that_expands() {
     assert_eq!(summary.matches("class=\"lane-label\"").count(), 1);
     assert_eq!(lanes.matches("class=\"lane-label\"").count(), 50);
     assert!(summary.contains("<rect class=\"violation\""));
-    assert!(!summary.contains("class=\"status-ok"), "no ticks on the summary lane");
-    assert!(lanes.contains("class=\"status-ok"), "every lane has its ticks");
+    assert!(
+        !summary.contains("class=\"status-ok"),
+        "no ticks on the summary lane"
+    );
+    assert!(
+        lanes.contains("class=\"status-ok"),
+        "every lane has its ticks"
+    );
 }
 
 fn cell(scenario: &str, verdict: Judgement) -> Cell {
