@@ -135,9 +135,11 @@ fn html_report_of_a_passing_run_draws_every_scenario_in_a_browser() {
     assert!(found[2].2.contains("<path class=\"kill\""), "the SIGKILL");
 }
 
-/// The violation's colour is drawn, not only named in the markup: pixels of exactly it, in the
-/// plot of the failure's timeline (right of the lane labels: the body's 16 px margin and the
-/// timeline's 120 px gutter), and none in a passing run's page.
+/// The violation's colour is drawn, not only named in the markup: pixels of exactly it form
+/// the two overlapping holds' bars (at least 12 rows of the 14 a bar is high, whatever its
+/// width, which the run's timing decides), inside the plot of the failure's timeline (right
+/// of the lane labels: the body's 16 px margin and the timeline's 120 px gutter); a passing
+/// run's page has none.
 #[test]
 fn html_screenshot_shows_the_violation_in_red() {
     let colour = (VIOLATION.0, VIOLATION.1, VIOLATION.2);
@@ -145,15 +147,26 @@ fn html_screenshot_shows_the_violation_in_red() {
     let (_dir, page) = no_op_report(&["exclusive-basic"]);
     let shot = Screenshot::of(&page, 1000, 1000);
     let red = shot.pixels_of(colour);
-    assert!(
-        red.len() >= 1_000,
-        "{} pixels of {VIOLATION} in {}×{}",
-        red.len(),
+    let outside: Vec<_> = red.iter().filter(|(x, _)| !plot.contains(x)).collect();
+    assert!(outside.is_empty(), "outside the plot: {outside:?}");
+    let mut rows: Vec<u32> = red.iter().map(|&(_, y)| y).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    let mut bars: Vec<Vec<u32>> = Vec::new();
+    for y in rows {
+        match bars.last_mut() {
+            Some(bar) if bar.last() == Some(&(y - 1)) => bar.push(y),
+            _ => bars.push(vec![y]),
+        }
+    }
+    let drawn: Vec<&Vec<u32>> = bars.iter().filter(|rows| rows.len() >= 12).collect();
+    assert_eq!(
+        drawn.len(),
+        2,
+        "two bars of {VIOLATION} in the {}×{} screenshot, rows: {bars:?}",
         shot.width,
         shot.height
     );
-    let outside: Vec<_> = red.iter().filter(|(x, _)| !plot.contains(x)).collect();
-    assert!(outside.is_empty(), "outside the plot: {outside:?}");
 
     let (_dir, page) = report(None, &["exclusive-basic"], 0);
     let passing = Screenshot::of(&page, 1000, 1000);
