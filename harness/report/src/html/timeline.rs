@@ -16,8 +16,9 @@ use crate::transcript::{millis, transcript};
 /// More participants than this are drawn as one summary lane (holds, faults and the
 /// violation, without ticks), with every lane behind a `<details>`.
 pub const MAX_LANES: usize = 12;
-/// Most request and answer ticks drawn per timeline; a churn failure has thousands, and the
-/// first ones show the pattern. `report.json` has every event.
+/// Most request and answer ticks drawn per timeline: a timeline is drawn up to the time of
+/// the first one past it (and to the end of any violation). A churn failure has tens of
+/// thousands, and the first ones show the pattern; `report.json` has every event.
 const MAX_TICKS: usize = 1_000;
 
 const GUTTER: f64 = 120.0;
@@ -41,7 +42,7 @@ pub fn timeline(result: &ScenarioResult) -> Markup {
     let marks = Marks::of(result, history);
     let lanes = Lanes::of(history, &result.holds);
     if lanes.participants.len() <= MAX_LANES {
-        return html! { div.timeline { (svg(&marks, &lanes, &Lanes::full, true)) } };
+        return html! { div.timeline { (svg(&marks, &lanes, &Lanes::full, true)) (cut_note(&marks)) } };
     }
     let summary = Lanes {
         participants: vec![format!("{} participants", lanes.participants.len())],
@@ -54,6 +55,7 @@ pub fn timeline(result: &ScenarioResult) -> Markup {
                 summary { "every lane (" (lanes.participants.len()) " participants)" }
                 (svg(&marks, &lanes, &Lanes::full, true))
             }
+            (cut_note(&marks))
         }
     }
 }
@@ -140,8 +142,9 @@ struct Marks<'r> {
     /// The intervals of every overlap finding, pairwise.
     overlaps: Vec<(&'r Interval, &'r Interval)>,
     ticks: Vec<Tick<'r>>,
-    /// Ticks past [`MAX_TICKS`], not drawn.
-    ticks_left_out: usize,
+    /// When the timeline stops short of the history's end, for too many ticks: that time,
+    /// and how many events after it are not drawn.
+    cut: Option<(u64, usize)>,
     pauses: Vec<Pause<'r>>,
     signals: Vec<Signal<'r>>,
     runner: Vec<RunnerMark>,
@@ -207,13 +210,23 @@ impl<'r> Marks<'r> {
             holds: result.holds.iter().collect(),
             overlaps,
             ticks: Vec::new(),
-            ticks_left_out: 0,
+            cut: None,
             pauses: Vec::new(),
             signals: Vec::new(),
             runner: Vec::new(),
             lines: Vec::new(),
         };
+        let cutoff = history
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Sent { .. } | EventKind::Received { .. }))
+            .nth(MAX_TICKS)
+            .map(|e| e.at_ns);
         for (index, event) in history.events.iter().enumerate() {
+            if let Some(cutoff) = cutoff.filter(|&c| event.at_ns >= c) {
+                marks.cut = Some((cutoff, history.events.len() - index));
+                break;
+            }
             marks.end_ns = marks.end_ns.max(event.at_ns);
             let at_ns = event.at_ns;
             let tick = |who: &'r str, status| Tick {
@@ -224,11 +237,11 @@ impl<'r> Marks<'r> {
                 evidence: evidence.contains(&index),
             };
             match &event.kind {
-                EventKind::Sent { participant, .. } => marks.tick(tick(participant, None)),
+                EventKind::Sent { participant, .. } => marks.ticks.push(tick(participant, None)),
                 EventKind::Received {
                     participant,
                     response,
-                } => marks.tick(tick(participant, Some(response.status))),
+                } => marks.ticks.push(tick(participant, Some(response.status))),
                 EventKind::Fault {
                     participant: Some(who),
                     fault,
@@ -277,7 +290,11 @@ impl<'r> Marks<'r> {
                 | EventKind::Broken { .. } => {}
             }
         }
-        for hold in &result.holds {
+        if let Some((cutoff, _)) = marks.cut {
+            marks.holds.retain(|h| h.from_ns < cutoff);
+        }
+        let violations = marks.overlaps.iter().flat_map(|(a, b)| [*a, *b]);
+        for hold in marks.holds.iter().copied().chain(violations) {
             marks.end_ns = marks.end_ns.max(hold.to_ns.unwrap_or(hold.from_ns));
         }
         let first = history
@@ -291,14 +308,6 @@ impl<'r> Marks<'r> {
         let all: Vec<usize> = (0..history.events.len()).collect();
         marks.lines = transcript(history, &all);
         marks
-    }
-
-    fn tick(&mut self, tick: Tick<'r>) {
-        if self.ticks.len() < MAX_TICKS {
-            self.ticks.push(tick);
-        } else {
-            self.ticks_left_out += 1;
-        }
     }
 
     fn signal(&mut self, who: &'r str, at_ns: u64, kind: SignalKind, event: usize) {
@@ -368,6 +377,19 @@ fn axis_label(ns: u64, step: u64) -> String {
         .find(|&d| step.is_multiple_of(10u64.pow(6 - d)))
         .unwrap_or(6) as usize;
     format!("{:.decimals$} ms", ns as f64 / 1e6)
+}
+
+/// Where the timeline stops short of the history, if it does.
+fn cut_note(marks: &Marks<'_>) -> Markup {
+    let Some((cutoff, left_out)) = marks.cut else {
+        return html! {};
+    };
+    html! {
+        p.no-history {
+            "Drawn up to +" (millis(cutoff)) "ms (and any violation): the " (left_out)
+            " events after it are not; report.json has every event."
+        }
+    }
 }
 
 /// The timeline's SVG with `lanes`, each mark on the lane `lane_of` gives it; request and
@@ -481,11 +503,6 @@ fn svg(marks: &Marks<'_>, lanes: &Lanes, lane_of: &LaneOf<'_>, ticks: bool) -> M
                 text.axis-label x=(px(marks.x(t))) y=(px(axis_y + 16.0)) text-anchor="middle" {
                     (axis_label(t, step))
                 }
-            }
-        }
-        @if ticks && marks.ticks_left_out > 0 {
-            p.no-history {
-                (marks.ticks_left_out) " more requests and answers are not drawn; report.json has every event"
             }
         }
     }

@@ -181,23 +181,27 @@ pub fn sound_crash_holder() -> ScenarioResult {
     checked("crash-holder", s.history())
 }
 
-/// `race-50` against a lock that grants everything: every racer wins round 0.
-pub fn no_op_race_50() -> ScenarioResult {
+/// `race-50` against a lock that grants everything: every racer wins each of `rounds`
+/// rounds.
+pub fn no_op_race_50(rounds: u32) -> ScenarioResult {
     let mut s = Script::default();
     let racers: Vec<String> = (0..50).map(|i| format!("c.{i}")).collect();
     for (i, who) in racers.iter().enumerate() {
         s.spawn(0.1 + i as f64 * 0.01, who, 5000 + i as u32);
     }
-    s.round(0);
-    for (i, who) in racers.iter().enumerate() {
-        let at = 2.0 + i as f64 * 0.02;
-        s.send(at, who, 0, try_exclusive())
-            .answer(at + 0.3, who, 0, Status::Ok);
-    }
-    for (i, who) in racers.iter().enumerate() {
-        let at = 5.0 + i as f64 * 0.02;
-        s.send(at, who, 0, Op::Release)
-            .answer(at + 0.1, who, 0, Status::Ok);
+    for round in 0..rounds {
+        let start = 2.0 + f64::from(round) * 10.0;
+        s.round(round);
+        for (i, who) in racers.iter().enumerate() {
+            let at = start + i as f64 * 0.02;
+            s.send(at, who, 0, try_exclusive())
+                .answer(at + 0.3, who, 0, Status::Ok);
+        }
+        for (i, who) in racers.iter().enumerate() {
+            let at = start + 3.0 + i as f64 * 0.02;
+            s.send(at, who, 0, Op::Release)
+                .answer(at + 0.1, who, 0, Status::Ok);
+        }
     }
     checked("race-50", s.history())
 }

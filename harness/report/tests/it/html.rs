@@ -132,7 +132,7 @@ fn faults_are_marked_with_their_times() {
 
 #[test]
 fn a_race_of_50_collapses_to_a_summary_lane_that_expands() {
-    let html = page(vec![no_op_race_50()]);
+    let html = page(vec![no_op_race_50(1)]);
     let race = section(&html, "race-50");
     let (summary, lanes) = race
         .split_once("<details class=\"lanes\">")
@@ -148,6 +148,24 @@ fn a_race_of_50_collapses_to_a_summary_lane_that_expands() {
     assert!(
         lanes.contains("class=\"status-ok"),
         "every lane has its ticks"
+    );
+}
+
+/// 11 rounds of 50 racers are 2 200 ticks: the timeline stops at the 1 001st, and says so.
+#[test]
+fn a_long_history_is_drawn_up_to_its_thousandth_tick() {
+    let html = page(vec![no_op_race_50(11)]);
+    let (_, lanes) = section(&html, "race-50")
+        .split_once("<details class=\"lanes\">")
+        .expect("expandable");
+    let ticks = lanes.matches("<line class=\"request").count()
+        + lanes.matches("<line class=\"status-").count();
+    assert_eq!(ticks, 1_000);
+    assert!(
+        html.contains(
+            "Drawn up to +52.000ms (and any violation): the 1200 events after it are not"
+        ),
+        "{html}"
     );
 }
 
