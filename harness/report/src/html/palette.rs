@@ -68,7 +68,7 @@ section.scenario .note { color: #555; }
 .overlap-band { fill: VIOLATION; fill-opacity: 0.12; }
 .paused { fill: #888; fill-opacity: 0.25; stroke: #666; stroke-dasharray: 3 2; }
 .request { stroke: #555; stroke-width: 1.5; }
-.evidence { stroke-width: 3; }
+line.evidence { stroke-width: 3; }
 .kill { stroke: #000; stroke-width: 2.5; }
 .term { stroke: #444; stroke-width: 2; }
 .exit { fill: #fff; stroke: #000; }

@@ -111,6 +111,11 @@ fn the_overlap_is_drawn_in_the_violation_colour_with_the_finding() {
     assert_eq!(failure.matches("<rect class=\"violation\"").count(), 2);
     assert!(failure.contains("overlapping hold: b (exclusive) from +4.300ms to +10.000ms"));
     assert!(failure.contains("<rect class=\"overlap-band\""));
+    assert!(
+        failure.contains("<line class=\"status-ok evidence\""),
+        "the evidence's answers stand out"
+    );
+    assert!(html.contains("line.evidence { stroke-width: 3; }"));
     assert!(failure.contains("two holders at once: a (exclusive, 2.400 ms to 6.000 ms)"));
     for other in ["pause-holder", "crash-holder"] {
         assert!(
