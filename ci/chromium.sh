@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Prints the path of a headless-capable Chromium, installing Debian's `chromium` package when
-# none is on PATH and this runs as root with apt-get. The browser tests run it before their
+# Prints the path of a headless-capable Chromium (or Google Chrome), installing Debian's
+# `chromium` package when there is none and this runs as root with apt-get. The browser tests run it before their
 # first browser; several test processes may at once, so one installs while the others wait
 # on LOCK_FILE (the first argument) and then find it installed.
 set -euo pipefail
 lock_file=${1:?usage: chromium.sh LOCK_FILE}
-find_browser() { command -v chromium || command -v chromium-browser || true; }
+# Debian's and Ubuntu's names, then Google Chrome's, on PATH or where macOS installs it.
+find_browser() {
+    local name
+    for name in chromium chromium-browser google-chrome google-chrome-stable \
+        "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"; do
+        if command -v "$name" >/dev/null; then
+            command -v "$name"
+            return
+        fi
+    done
+}
 browser=$(find_browser)
 if [[ -z $browser ]]; then
     if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

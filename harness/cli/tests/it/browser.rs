@@ -3,13 +3,16 @@
 //! limit, so that a hung browser fails the test instead of hanging it. Where no browser can be
 //! had, the tests fail and say why: they never pass without one.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::{Command, Output, Stdio};
+use std::sync::{OnceLock, mpsc};
+use std::thread;
+use std::time::Duration;
 
-/// Longest a browser may take to load and render one page, in seconds, before `timeout(1)`
-/// kills it and the test fails.
-const BROWSER_SECONDS: &str = "120";
+/// Longest a browser may take to load and render one page before it is killed and the test
+/// fails.
+const BROWSER_LIMIT: Duration = Duration::from_secs(120);
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -45,12 +48,11 @@ fn chromium() -> &'static Path {
     })
 }
 
-/// Runs the browser headless on `page` with `args`, in a profile of its own.
+/// Runs the browser headless on `page` with `args`, in a profile of its own, killing it
+/// past [`BROWSER_LIMIT`].
 fn browse(page: &Path, args: &[String]) -> Output {
     let profile = tempfile::tempdir().expect("temp dir");
-    let output = Command::new("timeout")
-        .args(["--kill-after=5", BROWSER_SECONDS])
-        .arg(chromium())
+    let mut child = Command::new(chromium())
         // Root (as CI runs) cannot use the sandbox; the pages are the tests' own.
         .args(["--headless", "--no-sandbox", "--disable-gpu"])
         .args([
@@ -61,16 +63,56 @@ fn browse(page: &Path, args: &[String]) -> Output {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("timeout(1) starts the browser");
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the browser starts");
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let (done, finished) = mpsc::channel();
+    let pid = child.id();
+    let waiter = thread::spawn(move || {
+        let status = child.wait();
+        let _ = done.send(());
+        status
+    });
+    if finished.recv_timeout(BROWSER_LIMIT).is_err() {
+        // The waiter owns the child: end it by pid, then let the waiter reap it.
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        let _ = waiter.join();
+        panic!(
+            "the browser did not finish {} within {BROWSER_LIMIT:?}",
+            page.display()
+        );
+    }
+    let output = Output {
+        status: waiter.join().unwrap().expect("the browser is reaped"),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
     assert!(
         output.status.success(),
-        "the browser failed on {} ({}; 124 or 137 is the time limit):\n{}",
+        "the browser failed on {} ({}):\n{}",
         page.display(),
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// Reads `pipe` to its end on a thread of its own, so that neither pipe fills while the other
+/// is read.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
 /// The DOM the browser built from `page`, serialised.
