@@ -61,8 +61,8 @@ pub struct RunArgs {
     /// Seed for race order and planted garbage; printed in every replay command.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Write report.json, junit.xml and summary.md (for $GITHUB_STEP_SUMMARY) into this
-    /// directory (created if missing).
+    /// Write report.json, report.html, junit.xml and summary.md (for $GITHUB_STEP_SUMMARY)
+    /// into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// What to print on stdout: the human summary, or one of the report's formats

@@ -4,6 +4,7 @@ mod catalogue;
 mod cli;
 mod cmd;
 mod exit;
+mod html;
 mod interrupt;
 mod reproducible;
 

@@ -37,6 +37,12 @@ impl Replay {
 
     /// The command for `scenario` in a run with `seed`.
     pub fn command(&self, scenario: &str, seed: u64) -> String {
+        self.run_command(&[format!("--scenario {scenario}")], seed)
+    }
+
+    /// The command that reruns a whole run with `seed`, whose scenarios `selection` chose:
+    /// its flags as typed (`--level core`, `--scenario 'try-*'`), none for the catalogue.
+    pub fn run_command(&self, selection: &[String], seed: u64) -> String {
         let mut line = String::from("lockcheck run");
         if let Some(manifest) = &self.manifest {
             let _ = write!(line, " --impl {manifest}");
@@ -44,7 +50,10 @@ impl Replay {
         if let Some(dir) = &self.scenarios {
             let _ = write!(line, " --scenarios {dir}");
         }
-        let _ = write!(line, " --scenario {scenario} --seed {seed}");
+        for flag in selection {
+            let _ = write!(line, " {flag}");
+        }
+        let _ = write!(line, " --seed {seed}");
         line
     }
 

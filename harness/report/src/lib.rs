@@ -6,13 +6,15 @@
 //!
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
 //! and [`from_json`] for `report.json`, [`junit`] for `junit.xml`, [`summary_markdown`] for
-//! `summary.md` (`$GITHUB_STEP_SUMMARY`), [`Matrix`] with [`matrix_markdown`] for
-//! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
-//! functions and charts for `lockcheck bench`, [`settled`] and [`interrupted`] for the lines a run
-//! streams. [`transcript`] and [`Totals`] are shared by the formats; [`reproducible`] makes a
-//! run render the same on every machine and every run.
+//! `summary.md` (`$GITHUB_STEP_SUMMARY`), [`report_html`] for `report.html`, [`Matrix`] with
+//! [`matrix_markdown`] and [`matrix_html`] for `lockcheck matrix` (`reports/matrix.json`,
+//! `.md` and `.html`), and the `bench_*` functions and charts for `lockcheck bench`,
+//! [`settled`] and [`interrupted`] for the lines a run streams. [`transcript`] and [`Totals`]
+//! are shared by the formats; [`reproducible`] makes a run render the same on every machine
+//! and every run.
 
 mod bench;
+mod html;
 mod json;
 mod junit;
 mod matrix;
@@ -27,6 +29,9 @@ mod transcript;
 pub use bench::{
     baseline_changes, bench_from_json, bench_markdown, bench_schema, bench_table, bench_to_json,
     format_value, handoff_svg, throughput_svg,
+};
+pub use html::{
+    MAX_LANES, Rgb, RunContext, VIOLATION, matrix_html, report_html, timeline_file, timeline_href,
 };
 pub use json::{
     REPORT_VERSION, ReadError, ReadErrorKind, ReportDoc, TOOL_NAME, Tool, from_json, report_schema,

@@ -51,7 +51,7 @@ pub struct Row {
 }
 
 /// One implementation × scenario.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Cell {
     /// The scenario id.
     pub scenario: String,

@@ -1,6 +1,7 @@
 //! `lockcheck matrix`: run the catalogue against reflock and every manifest in
 //! `fixtures/impls/`, judge each verdict against the implementation's expectations, and write
-//! the cross-implementation matrix (`reports/matrix.md` and `reports/matrix.json`).
+//! the cross-implementation matrix (`reports/matrix.md`, `reports/matrix.json`, and
+//! `reports/matrix.html` with each failure's timeline under `reports/timelines/`).
 //! `--write-expectations` also rewrites each expectations file from the run, for review.
 //! This module runs and writes; `lockcheck_report::matrix_markdown` and friends format.
 
@@ -28,8 +29,9 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
     let prepare_env = project.prepare_env();
 
     let mut rows = Vec::new();
+    let mut results = Vec::new();
     let reflock = reflock_spec(&exe);
-    rows.push(run_row(
+    let (row, result) = run_row(
         "reflock",
         None,
         Some("the reference lock, built in (`lockcheck adapter`)".to_owned()),
@@ -38,7 +40,9 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
         &scenarios,
         &Expectations::default(),
         args.seed,
-    ));
+    );
+    rows.push(row);
+    results.push(result);
 
     for path in project.manifest_paths()? {
         let rel = project.relative(&path);
@@ -53,7 +57,7 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
             Prepared::Unavailable { reason } => Err(("unavailable", reason)),
             Prepared::Failed(error) => Err(("setup_failed", error.to_string())),
         };
-        let row = run_row(
+        let (row, result) = run_row(
             &manifest.name,
             Some(rel),
             manifest.description.clone(),
@@ -71,6 +75,7 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
             fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         }
         rows.push(row);
+        results.push(result);
     }
 
     let matrix = Matrix {
@@ -91,6 +96,7 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("cannot write {}", out.join("matrix.json").display()))?;
     fs::write(out.join("matrix.md"), matrix_markdown(&matrix))
         .with_context(|| format!("cannot write {}", out.join("matrix.md").display()))?;
+    crate::html::write_matrix_pages(&out, &matrix, &results)?;
 
     let exit = Exit::of(
         matrix
@@ -123,9 +129,10 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
     }
     writeln!(
         stdout,
-        "wrote {} and {}",
+        "wrote {}, {} and {}",
         out.join("matrix.md").display(),
-        out.join("matrix.json").display()
+        out.join("matrix.json").display(),
+        out.join("matrix.html").display()
     )?;
     Ok(exit)
 }
@@ -140,7 +147,7 @@ fn run_row(
     scenarios: &[Scenario],
     expectations: &Expectations,
     seed: u64,
-) -> Row {
+) -> (Row, Option<RunResult>) {
     let replay = match &manifest {
         Some(rel) => Replay::manifest(rel.as_str()),
         None => Replay::builtin(),
@@ -166,7 +173,7 @@ fn run_row(
                     expected: false,
                 })
                 .collect();
-            return Row {
+            let row = Row {
                 name: name.to_owned(),
                 implementation: None,
                 manifest,
@@ -177,6 +184,7 @@ fn run_row(
                 note: Some(note),
                 cells,
             };
+            return (row, None);
         }
     };
     let opts = RunOptions {
@@ -198,7 +206,7 @@ fn run_row(
         .iter()
         .map(|r| Cell::judge(r, expectations.get(&r.scenario)))
         .collect();
-    Row {
+    let row = Row {
         name: name.to_owned(),
         implementation: implementation(&result),
         manifest,
@@ -208,7 +216,8 @@ fn run_row(
         run_ms: result.duration_ms,
         note: None,
         cells,
-    }
+    };
+    (row, Some(result))
 }
 
 fn implementation(result: &RunResult) -> Option<String> {

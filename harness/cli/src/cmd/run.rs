@@ -39,6 +39,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         seed: args.seed,
         replay: Some(replay.for_runner()),
         cancel: cancel.clone(),
+        // Every scenario of report.html gets a timeline, passes too.
+        keep_history: args.report.is_some(),
         ..RunOptions::default()
     };
 
@@ -86,6 +88,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     std::io::stdout().lock().write_all(stdout_text.as_bytes())?;
     if let Some(dir) = &args.report {
         write_report(dir, &result, &cells)?;
+        crate::html::write_run_page(dir, &result, &cells, &replay, &args.catalogue)?;
     }
     if let Some((signal, exit)) = interrupt::stopped_by(&cancel).filter(|_| result.interrupted) {
         let note = lockcheck_report::interrupted(signal, result.scenarios.len(), scenarios.len());

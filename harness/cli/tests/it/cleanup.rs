@@ -5,6 +5,7 @@
 
 #![cfg(target_os = "linux")]
 
+use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -305,7 +306,10 @@ fn sigkilled_run_leaves_no_daemon_or_cgroup_behind() {
             !runs_as_root(),
             "running as root, yet no cgroup v2 is usable for the runner"
         );
-        eprintln!("skipped: no cgroup v2 this unprivileged runner may write");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: no cgroup v2 this unprivileged runner may write"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -4,9 +4,11 @@
 #![cfg(unix)]
 
 mod bench;
+mod browser;
 mod catalogue;
 mod cleanup;
 mod errors;
+mod html;
 mod run;
 mod support;
 mod workflow;

@@ -4,6 +4,7 @@
 
 #![cfg(target_os = "linux")]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use lockcheck_model::{Containment, NoCgroup, RunResult, Verdict};
@@ -102,7 +103,10 @@ fn a_setsid_daemon_dies_with_its_iterations_cgroup() {
             "running as root, yet the runner fell back to process groups: {:?}",
             result.containment
         );
-        eprintln!("skipped: no cgroup v2 this unprivileged runner may write");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: no cgroup v2 this unprivileged runner may write"
+        );
         return;
     }
     // The probe's adapter and the iteration's each started one.
