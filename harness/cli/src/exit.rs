@@ -16,6 +16,8 @@ pub enum Exit {
     Failed = 100,
     /// No failure, but at least one scenario was broken: the adapter or harness misbehaved.
     Broken = 101,
+    /// `adapter-check`: the adapter breaks at least one rule of the protocol.
+    RulesBroken = 102,
 }
 
 impl Exit {
@@ -51,7 +53,8 @@ Exit status:
   3    lockcheck could not run: bad scenario file or manifest, I/O error
   100  at least one scenario failed unexpectedly (the lock under test misbehaved), or an
        expected failure passed (the expectation is stale)
-  101  no failures, but at least one scenario was broken: the adapter or harness misbehaved";
+  101  no failures, but at least one scenario was broken: the adapter or harness misbehaved
+  102  adapter-check: the adapter breaks at least one rule of the protocol (PROTOCOL.md)";
 
 #[cfg(test)]
 mod tests;

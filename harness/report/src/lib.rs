@@ -7,9 +7,11 @@
 //! One module per format, each a few plain functions: [`summary`] for the terminal, [`to_json`]
 //! and [`from_json`] for `report.json`, [`Matrix`] with [`matrix_markdown`] for
 //! `lockcheck matrix` (`reports/matrix.json` and `reports/matrix.md`), and the `bench_*`
-//! functions and charts for `lockcheck bench`. [`transcript`] and
+//! functions and charts for `lockcheck bench`, [`checklist`] for
+//! `lockcheck adapter-check`. [`transcript`] and
 //! [`Totals`] are shared by the formats.
 
+mod adapter_check;
 mod bench;
 mod json;
 mod matrix;
@@ -18,6 +20,7 @@ mod terminal;
 mod totals;
 mod transcript;
 
+pub use adapter_check::checklist;
 pub use bench::{
     baseline_changes, bench_from_json, bench_markdown, bench_schema, bench_table, bench_to_json,
     format_value, handoff_svg, throughput_svg,

@@ -244,6 +244,7 @@ fn start(spec: &AdapterSpec, dir: &LockDir, plan: &BenchPlan) -> Result<Vec<Runn
                 lock_path: dir.lock_path(),
                 seed: 0,
                 own_pid_namespace: false,
+                unset: &[],
             };
             let adapter = Adapter::spawn(spec, &launch, &tx).map_err(|e| {
                 BenchError(format!(

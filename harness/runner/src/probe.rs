@@ -87,6 +87,7 @@ pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError>
         lock_path: dir.lock_path(),
         seed: opts.seed,
         own_pid_namespace: false,
+        unset: &[],
     };
     let mut adapter = Adapter::spawn(spec, &launch, &tx).map_err(|source| ProbeError::Spawn {
         command: command.clone(),

@@ -53,9 +53,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
     });
     progress.finish_and_clear();
 
-    let color =
-        std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let summary = lockcheck_report::summary(&result, &TerminalOptions { color });
+    let summary = lockcheck_report::summary(&result, &terminal_options());
     let cells: Vec<Cell> = result
         .scenarios
         .iter()
@@ -69,6 +67,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
         write_report(dir, &result)?;
     }
     Ok(Exit::of(cells.iter().map(|c| c.verdict)))
+}
+
+/// Colour when stdout is a terminal and `NO_COLOR` is not set.
+pub(crate) fn terminal_options() -> TerminalOptions {
+    let color =
+        std::io::stdout().is_terminal() && env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    TerminalOptions { color }
 }
 
 /// The expectations file a manifest names, and its path for messages.

@@ -236,3 +236,18 @@ fn an_unwritable_report_directory_is_found_before_any_scenario_runs() {
         "report_dir_unwritable",
     );
 }
+
+/// clap's tip names `adapter-check`, not only `adapter` (which serves reflock).
+#[test]
+fn a_misspelt_adapter_check_is_pointed_at_adapter_check() {
+    check_error(&["adapter-chek"], 2, "adapter_check_misspelt");
+}
+
+#[test]
+fn adapter_check_takes_a_manifest_or_a_command_not_both() {
+    check_error(
+        &["adapter-check", "--impl", "x.toml", "--", "python3", "a.py"],
+        2,
+        "adapter_check_both",
+    );
+}

@@ -227,6 +227,7 @@ impl Iteration<'_> {
                 lock_path: &lock_path,
                 seed,
                 own_pid_namespace: placement.pid_namespace == PidNamespace::Own,
+                unset: &[],
             };
             let adapter = Adapter::spawn_confined(self.spec, &launch, self.confine, &self.tx)
                 .map_err(|e| Broken {

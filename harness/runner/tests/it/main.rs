@@ -3,6 +3,7 @@
 
 #![cfg(unix)]
 
+mod adapter_check;
 mod faults;
 mod misbehaviour;
 mod support;
