@@ -93,7 +93,10 @@ pub trait Lock: Send {
     /// Takes the lock. Only called while this object does not hold it.
     fn acquire(&mut self, mode: Mode, wait: Wait) -> Outcome;
 
-    /// Releases the lock. Only called while this object holds it.
+    /// Releases the lock. Also called when this object does not hold it (a `release` when
+    /// not held, PROTOCOL.md "Rules the runner relies on"): do then what the implementation's
+    /// own release does, and answer [`Outcome::Ok`] or [`Outcome::Failed`] with
+    /// [`ErrorKind::NotHeld`].
     fn release(&mut self) -> Outcome;
 
     /// The fencing token of the lock this object holds, for implementations that have them.

@@ -26,6 +26,8 @@ pub enum Command {
     List(CatalogueArgs),
     /// Serve reflock behind the adapter protocol on stdin/stdout (started by `run`).
     Adapter(AdapterArgs),
+    /// Check an adapter against the protocol's rules (PROTOCOL.md) and print a checklist.
+    AdapterCheck(AdapterCheckArgs),
     /// Run every implementation in fixtures/impls (and reflock); write reports/matrix.md + .json.
     Matrix(MatrixArgs),
     /// Benchmark contention: throughput, handoff latency, fairness and CPU of reflock (or
@@ -142,6 +144,26 @@ pub struct AdapterArgs {
     /// `lockcheck bench` measures every implementation against. It supports only `bench`.
     #[arg(long)]
     pub floor: bool,
+}
+
+/// `lockcheck adapter-check`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 when the adapter keeps every rule checked, 102 when it \
+breaks one (see `lockcheck --help` for the others).\n\nExamples:\n  lockcheck adapter-check --impl \
+fixtures/impls/filelock.toml\n  lockcheck adapter-check -- python3 my_adapter.py"
+)]
+pub struct AdapterCheckArgs {
+    /// Implementation manifest (TOML): its set-up is run, then its command is checked.
+    #[arg(long = "impl", value_name = "MANIFEST", conflicts_with = "command")]
+    pub manifest: Option<PathBuf>,
+    /// The adapter's command line, after `--` (or reflock's built-in adapter with neither).
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
 }
 
 /// `lockcheck matrix`.

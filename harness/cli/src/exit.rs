@@ -16,6 +16,8 @@ pub enum Exit {
     Failed = 100,
     /// No failure, but at least one scenario was broken: the adapter or harness misbehaved.
     Broken = 101,
+    /// `adapter-check`: the adapter breaks at least one rule of the protocol.
+    RulesBroken = 102,
     /// Stopped by SIGINT (Ctrl-C): 128 + 2, as shells report it. Settled scenarios are
     /// reported, and `report.json` says `interrupted`.
     Interrupted = 130,
@@ -57,6 +59,7 @@ Exit status:
   100  at least one scenario failed unexpectedly (the lock under test misbehaved), or an
        expected failure passed (the expectation is stale)
   101  no failures, but at least one scenario was broken: the adapter or harness misbehaved
+  102  adapter-check: the adapter breaks at least one rule of the protocol (PROTOCOL.md)
   130  stopped by SIGINT (Ctrl-C), 143 by SIGTERM: the settled scenarios are reported, and
        report.json is written with `interrupted: true`";
 

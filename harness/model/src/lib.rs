@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate is pure. It never touches the file system, the clock or
 //! a process; callers hand it text and histories, and it hands back values.
 
+mod adapter_check;
 pub mod bench;
 mod check;
 mod expectations;
@@ -18,6 +19,7 @@ mod toml_read;
 mod topology;
 mod verdict;
 
+pub use adapter_check::{Checklist, MaskedVar, Miss, Rule, RuleOutcome, RuleResult};
 pub use check::{
     MAX_FINDINGS_PER_KIND, MeasuredRecovery, check, credited_holds, measured_recovery, merge,
     render_expect, render_response,

@@ -8,11 +8,12 @@
 //! and [`from_json`] for `report.json`, [`junit`] for `junit.xml`, [`summary_markdown`] for
 //! `summary.md` (`$GITHUB_STEP_SUMMARY`), [`report_html`] for `report.html`, [`Matrix`] with
 //! [`matrix_markdown`] and [`matrix_html`] for `lockcheck matrix` (`reports/matrix.json`,
-//! `.md` and `.html`), and the `bench_*` functions and charts for `lockcheck bench`,
-//! [`settled`] and [`interrupted`] for the lines a run streams. [`transcript`] and [`Totals`]
-//! are shared by the formats; [`reproducible`] makes a run render the same on every machine
-//! and every run.
+//! `.md` and `.html`), the `bench_*` functions and charts for `lockcheck bench`,
+//! [`checklist`] for `lockcheck adapter-check`, and [`settled`] and [`interrupted`] for the
+//! lines a run streams. [`transcript`] and [`Totals`] are shared by the formats;
+//! [`reproducible`] makes a run render the same on every machine and every run.
 
+mod adapter_check;
 mod bench;
 mod html;
 mod json;
@@ -26,6 +27,7 @@ mod terminal;
 mod totals;
 mod transcript;
 
+pub use adapter_check::checklist;
 pub use bench::{
     baseline_changes, bench_from_json, bench_markdown, bench_schema, bench_table, bench_to_json,
     format_value, handoff_svg, throughput_svg,

@@ -293,7 +293,7 @@ fn interval(i: &Interval, width: usize) -> String {
     )
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -310,19 +310,19 @@ pub(crate) fn duration(ms: u64) -> String {
     }
 }
 
-const GREEN: &str = "32";
-const RED: &str = "1;31";
-const YELLOW: &str = "33";
+pub(crate) const GREEN: &str = "32";
+pub(crate) const RED: &str = "1;31";
+pub(crate) const YELLOW: &str = "33";
 const MAGENTA: &str = "1;35";
-const BOLD: &str = "1";
-const DIM: &str = "2";
+pub(crate) const BOLD: &str = "1";
+pub(crate) const DIM: &str = "2";
 
 /// Wraps text in an ANSI SGR sequence, or not.
 #[derive(Clone, Copy)]
 pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
-    fn paint(self, sgr: &str, text: &str) -> String {
+    pub(crate) fn paint(self, sgr: &str, text: &str) -> String {
         if self.0 {
             format!("\x1b[{sgr}m{text}\x1b[0m")
         } else {

@@ -67,6 +67,9 @@ pub(crate) struct Launch<'a> {
     pub own_pid_namespace: bool,
     /// The cgroup it joins before it execs, when cgroups are in force.
     pub cgroup: Option<&'a sys::Cgroup>,
+    /// Variables not to pass on from the runner's environment (the spec's own `env` still
+    /// sets them).
+    pub unset: &'a [&'a str],
 }
 
 impl Adapter {
@@ -91,6 +94,9 @@ impl Adapter {
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty adapter command"))?;
         let mut cmd = Command::new(program);
+        for name in launch.unset {
+            cmd.env_remove(name);
+        }
         cmd.args(args)
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .env(ENV_LOCK_PATH, launch.lock_path)
@@ -147,6 +153,11 @@ impl Adapter {
         buf.push(b'\n');
         stdin.write_all(&buf)?;
         stdin.flush()
+    }
+
+    /// Closes the adapter's stdin: the end of input.
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
     }
 
     /// SIGKILLs the whole process group and reaps the leader. Never fails: cleanup must go on

@@ -258,6 +258,7 @@ fn start(
                 seed: 0,
                 own_pid_namespace: false,
                 cgroup,
+                unset: &[],
             };
             let adapter = Adapter::spawn(spec, &launch, &tx).map_err(|e| {
                 BenchError(format!(

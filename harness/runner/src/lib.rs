@@ -5,6 +5,7 @@
 //! It judges nothing itself; verdicts come from `lockcheck_model::check`.
 
 mod adapter;
+mod adapter_check;
 mod bench;
 mod confine;
 mod execute;
@@ -18,6 +19,7 @@ mod spec;
 mod sys;
 mod topology;
 
+pub use adapter_check::{MASKED_ENV, adapter_check};
 pub use bench::{BenchError, BenchPlan, driver, measure, round_trip};
 pub use machine::describe_machine;
 pub use probe::{ProbeError, probe};

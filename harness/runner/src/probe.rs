@@ -93,6 +93,7 @@ pub fn probe(spec: &AdapterSpec, opts: &RunOptions) -> Result<Hello, ProbeError>
         seed: opts.seed,
         own_pid_namespace: false,
         cgroup: cgroup.as_ref(),
+        unset: &[],
     };
     let mut adapter = Adapter::spawn(spec, &launch, &tx).map_err(|source| ProbeError::Spawn {
         command: command.clone(),

@@ -1,5 +1,8 @@
 //! The session's bookkeeping: what is held, by which handle, and what was declared.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use lockcheck_adapter_kit::Session;
 use lockcheck_protocol::{Capability, ErrorKind, HolderInfo, Response, Status};
 
@@ -92,7 +95,12 @@ fn an_undeclared_capability_is_unsupported() {
 
 #[test]
 fn release_all_releases_what_is_held_once() {
-    let mut session = Session::new(hello(&Capability::ALL), NOWHERE, Fake::boxed());
+    let strays = Arc::new(AtomicU32::new(0));
+    let mut session = Session::new(
+        hello(&Capability::ALL),
+        NOWHERE,
+        Fake::counting_strays(strays.clone()),
+    );
     let served = serve_session(
         &mut session,
         "{\"id\":1,\"op\":\"acquire\",\"mode\":\"exclusive\",\"wait\":\"try\"}\n",
@@ -100,11 +108,39 @@ fn release_all_releases_what_is_held_once() {
     assert_eq!(served.responses[0].status, Status::Ok);
     session.release_all();
     // Released: a new acquisition through the same session succeeds, and a second
-    // `release_all` does not release again (the fake asserts that).
+    // `release_all` does not release again.
     session.release_all();
+    assert_eq!(strays.load(Ordering::SeqCst), 0);
     let served = serve_session(
         &mut session,
         "{\"id\":2,\"op\":\"acquire\",\"mode\":\"exclusive\",\"wait\":\"try\"}\n",
     );
     assert_eq!(served.responses[0].status, Status::Ok);
+}
+
+/// PROTOCOL.md, "`release` when not held": the implementation's own release is called, so a
+/// lock that removes whatever is at the path on every release is caught; its answer is the
+/// lock's.
+#[test]
+fn a_release_when_not_held_reaches_the_lock() {
+    let strays = Arc::new(AtomicU32::new(0));
+    let mut session = Session::new(
+        hello(&Capability::ALL),
+        NOWHERE,
+        Fake::counting_strays(strays.clone()),
+    );
+    let served = serve_session(
+        &mut session,
+        "{\"id\":1,\"op\":\"release\"}\n{\"id\":2,\"op\":\"acquire\",\"mode\":\"exclusive\",\"wait\":\"try\"}\n{\"id\":3,\"op\":\"release\"}\n{\"id\":4,\"op\":\"release\"}\n",
+    );
+    let statuses: Vec<Status> = served.responses.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [Status::Error, Status::Ok, Status::Ok, Status::Error]
+    );
+    assert_eq!(
+        strays.load(Ordering::SeqCst),
+        2,
+        "both stray releases reach the lock"
+    );
 }

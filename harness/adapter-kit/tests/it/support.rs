@@ -17,15 +17,23 @@ pub struct Fake {
     /// Counts tokens handed out, so that each acquisition gets a new one.
     tokens: Arc<AtomicU32>,
     token: Option<u64>,
+    /// Counts releases that reached this lock while it did not hold it.
+    pub strays: Arc<AtomicU32>,
 }
 
 impl Fake {
     pub fn boxed() -> Box<dyn Lock> {
+        Fake::counting_strays(Arc::default())
+    }
+
+    /// A fake that adds every release it gets while not holding to `strays`.
+    pub fn counting_strays(strays: Arc<AtomicU32>) -> Box<dyn Lock> {
         Box::new(Fake {
             taken: Arc::default(),
             holds: false,
             tokens: Arc::default(),
             token: None,
+            strays,
         })
     }
 }
@@ -47,7 +55,10 @@ impl Lock for Fake {
     }
 
     fn release(&mut self) -> Outcome {
-        assert!(self.holds, "release while not held");
+        if !self.holds {
+            self.strays.fetch_add(1, Ordering::SeqCst);
+            return Outcome::Failed(ErrorKind::NotHeld, "the lock is not held".to_owned());
+        }
         *self.taken.lock().unwrap() = false;
         self.holds = false;
         Outcome::Ok
@@ -70,6 +81,7 @@ impl Lock for Fake {
             holds: false,
             tokens: self.tokens.clone(),
             token: None,
+            strays: self.strays.clone(),
         })
     }
 }

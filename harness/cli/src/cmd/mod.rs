@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod adapter;
+mod adapter_check;
 mod bench;
 mod list;
 mod matrix;
@@ -15,6 +16,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Run(args) => run::run(&args),
         Command::List(args) => list::list(&args),
         Command::Adapter(args) => adapter::serve(&args).map(|()| Exit::Ok),
+        Command::AdapterCheck(args) => adapter_check::adapter_check(&args),
         Command::Matrix(args) => matrix::matrix(&args),
         Command::Bench(args) => bench::bench(&args),
     }

@@ -118,13 +118,19 @@ fn stream(progress: &ProgressBar, line: &str) {
 fn stdout_text(format: MessageFormat, result: &RunResult, cells: &[Cell], source: &str) -> String {
     match format {
         MessageFormat::Human => {
-            let color = std::io::stdout().is_terminal() && colour_allowed();
-            lockcheck_report::summary(result, cells, &TerminalOptions { color })
+            lockcheck_report::summary(result, cells, &terminal_options())
                 + &lockcheck_report::judgements(cells, source)
         }
         MessageFormat::Json => lockcheck_report::to_json(result),
         MessageFormat::Junit => lockcheck_report::junit(result, cells),
         MessageFormat::Markdown => lockcheck_report::summary_markdown(result, cells),
+    }
+}
+
+/// Colour when stdout is a terminal and `NO_COLOR` is not set.
+pub(crate) fn terminal_options() -> TerminalOptions {
+    TerminalOptions {
+        color: std::io::stdout().is_terminal() && colour_allowed(),
     }
 }
 

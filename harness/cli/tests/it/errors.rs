@@ -252,3 +252,18 @@ fn run_help_lists_the_formats_and_reproducible_mode() {
     assert!(output.status.success());
     assert_redacted_snapshot!("run_help", String::from_utf8_lossy(&output.stdout));
 }
+
+/// clap's tip names `adapter-check`, not only `adapter` (which serves reflock).
+#[test]
+fn a_misspelt_adapter_check_is_pointed_at_adapter_check() {
+    check_error(&["adapter-chek"], 2, "adapter_check_misspelt");
+}
+
+#[test]
+fn adapter_check_takes_a_manifest_or_a_command_not_both() {
+    check_error(
+        &["adapter-check", "--impl", "x.toml", "--", "python3", "a.py"],
+        2,
+        "adapter_check_both",
+    );
+}

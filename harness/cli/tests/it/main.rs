@@ -3,6 +3,7 @@
 
 #![cfg(unix)]
 
+mod adapter_check;
 mod bench;
 mod browser;
 mod catalogue;

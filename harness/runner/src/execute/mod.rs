@@ -244,6 +244,7 @@ impl Iteration<'_> {
                 seed,
                 own_pid_namespace: placement.pid_namespace == PidNamespace::Own,
                 cgroup: self.cgroup.as_ref(),
+                unset: &[],
             };
             // Stamped before the spawn: the adapter's reader thread may stamp its hello
             // before the spawn returns, and a history ordered by time must still show the

@@ -806,3 +806,27 @@ mod tests {
         assert_eq!(open_by(&dir.path().join("absent")), None);
     }
 }
+
+/// Which of stdin (0) and stdout (1) `child` shares with `parent`, the same pipe, from
+/// `/proc/*/fd`; `None` where that cannot be read.
+#[cfg(target_os = "linux")]
+pub(crate) fn shared_pipes(child: u32, parent: u32) -> Option<Vec<u32>> {
+    let link = |pid: u32, fd: u32| fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok();
+    // The child must be readable at all, or nothing is known.
+    fs::read_dir(format!("/proc/{child}/fd")).ok()?;
+    Some(
+        [0, 1]
+            .into_iter()
+            .filter(|&fd| match (link(child, fd), link(parent, fd)) {
+                (Some(a), Some(b)) => a == b && a.to_string_lossy().starts_with("pipe:"),
+                _ => false,
+            })
+            .collect(),
+    )
+}
+
+/// No cheap way to look without /proc.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn shared_pipes(_child: u32, _parent: u32) -> Option<Vec<u32>> {
+    None
+}

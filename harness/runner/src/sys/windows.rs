@@ -393,3 +393,8 @@ pub(crate) fn blocked_on(_path: &Path) -> Option<Vec<u32>> {
 pub(crate) fn cpu_model() -> Option<String> {
     None
 }
+
+/// Not known on Windows: inherited handles are not listed anywhere cheap.
+pub(crate) fn shared_pipes(_child: u32, _parent: u32) -> Option<Vec<u32>> {
+    None
+}

@@ -3,6 +3,7 @@
 
 #![cfg(unix)]
 
+mod adapter_check;
 mod cancel;
 mod containment;
 mod faults;
