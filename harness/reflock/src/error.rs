@@ -1,5 +1,6 @@
 //! The one error type, with a kind for programs and a message with a `help:` line for people.
 
+use crate::fs_kind::FsKind;
 use crate::holder::Holder;
 use std::fmt;
 use std::io;
@@ -33,6 +34,10 @@ pub enum ErrorKind {
     /// [`LockGuard`](crate::LockGuard). reflock locks are not reentrant; waiting would
     /// deadlock, so the second acquisition is refused at once, also in blocking mode.
     HeldByThisProcess,
+    /// Strict mode (see [`LockFile::strict`](crate::LockFile::strict)) refused a file system
+    /// whose locks may be local to one client, such as FUSE or NFS: the lock could not keep a
+    /// process on another host out. [`Error::fs_kind`] tells which. Nothing was locked.
+    ClientLocal,
     /// Any other I/O error (disk full, read-only file system, ...). [`std::error::Error::source`]
     /// gives the OS error.
     Io,
@@ -88,6 +93,7 @@ enum Detail {
     Op(Op),
     NotRegular(NotRegular),
     Waited(Duration),
+    Fs(FsKind),
 }
 
 impl Error {
@@ -105,6 +111,14 @@ impl Error {
     /// when an exclusive holder recorded itself (see [`Holder`]).
     pub fn holder(&self) -> Option<&Holder> {
         self.0.holder.as_ref()
+    }
+
+    /// The kind of file system the lock file is on, for [`ErrorKind::ClientLocal`].
+    pub fn fs_kind(&self) -> Option<FsKind> {
+        match self.0.detail {
+            Detail::Fs(kind) => Some(kind),
+            _ => None,
+        }
     }
 
     fn inner(kind: ErrorKind, path: &Path) -> Inner {
@@ -136,6 +150,13 @@ impl Error {
         Error(Box::new(Inner {
             detail: Detail::NotRegular(what),
             ..Error::inner(ErrorKind::NotRegularFile, path)
+        }))
+    }
+
+    pub(crate) fn client_local(path: &Path, fs: FsKind) -> Error {
+        Error(Box::new(Inner {
+            detail: Detail::Fs(fs),
+            ..Error::inner(ErrorKind::ClientLocal, path)
         }))
     }
 
@@ -307,6 +328,16 @@ impl fmt::Display for Error {
                 f,
                 "this process already holds or is acquiring {path} through another handle\n  help: keep using the existing guard, or drop it before acquiring again; reflock locks are not reentrant"
             ),
+            ErrorKind::ClientLocal => {
+                let fs = match this.detail {
+                    Detail::Fs(kind) => kind,
+                    _ => FsKind::Unknown,
+                };
+                write!(
+                    f,
+                    "refusing to lock {path} in strict mode: it is on {fs}, whose locks may be local to this client, so a process on another host could hold it at the same time\n  help: put the lock file on a local file system (such as /run or /tmp), or turn strict mode off if every process that takes this lock runs on this host"
+                )
+            }
             ErrorKind::Io => {
                 let doing = match this.detail {
                     Detail::Op(Op::Open) => "opening",
@@ -350,7 +381,7 @@ impl From<Error> for io::Error {
             ErrorKind::TimedOut => io::ErrorKind::TimedOut,
             ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
             ErrorKind::MissingDirectory => io::ErrorKind::NotFound,
-            ErrorKind::Unsupported => io::ErrorKind::Unsupported,
+            ErrorKind::Unsupported | ErrorKind::ClientLocal => io::ErrorKind::Unsupported,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, e)

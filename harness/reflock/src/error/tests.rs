@@ -159,3 +159,11 @@ fn dates_are_proleptic_gregorian() {
     assert_eq!(civil_from_days(20_049), (2024, 11, 22));
     assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
 }
+
+#[test]
+fn client_local_in_strict_mode() {
+    let error = Error::client_local(Path::new(PATH), crate::FsKind::Fuse);
+    assert_eq!(error.kind(), crate::ErrorKind::ClientLocal);
+    assert_eq!(error.fs_kind(), Some(crate::FsKind::Fuse));
+    check("client_local", error);
+}
