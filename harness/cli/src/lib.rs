@@ -4,5 +4,7 @@
 pub mod project;
 pub mod replay;
 
-pub use project::{Project, TargetDir, load_scenarios, reflock_spec};
+pub use project::{
+    Project, TargetDir, builtin_expectations, load_scenarios, reflock_spec, reflock_strict_spec,
+};
 pub use replay::Replay;

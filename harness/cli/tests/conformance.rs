@@ -6,11 +6,17 @@
 //! the listed check for a listed known failure (a failure of another check is not the known
 //! one, and fails the test). An unexpected pass of a listed failure fails the test (the
 //! expectation is stale), and so does `broken`: the harness or adapter misbehaved.
+//!
+//! The built-in reflock, plain and strict, runs every level. Third-party manifests run the
+//! levels of the default run only: the network level is opt-in, and no flock-based lock
+//! passes it by design; `lockcheck run --level network --impl ...` shows their results.
 
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use lockcheck::{Project, Replay, TargetDir, reflock_spec};
+use lockcheck::{
+    Project, Replay, TargetDir, builtin_expectations, reflock_spec, reflock_strict_spec,
+};
 use lockcheck_model::{
     Expectation, Expectations, Judgement, Manifest, RunResult, Scenario, Verdict,
 };
@@ -49,7 +55,8 @@ fn catalogue() -> Result<Vec<Scenario>, String> {
 /// What a trial starts: the built-in reflock adapter, or a manifest from `fixtures/impls`.
 #[derive(Clone)]
 enum Implementation {
-    Builtin(AdapterSpec),
+    /// Its spec, known failures, and how a replay line names it.
+    Builtin(AdapterSpec, Expectations, Replay),
     Manifest {
         path: PathBuf,
         manifest: Manifest,
@@ -60,16 +67,21 @@ enum Implementation {
 impl Implementation {
     fn name(&self) -> &str {
         match self {
-            Implementation::Builtin(spec) => &spec.name,
+            Implementation::Builtin(spec, ..) => &spec.name,
             Implementation::Manifest { manifest, .. } => &manifest.name,
         }
     }
 
     fn expectation(&self, scenario: &str) -> Option<&Expectation> {
         match self {
-            Implementation::Builtin(_) => None,
-            Implementation::Manifest { expectations, .. } => expectations.get(scenario),
+            Implementation::Builtin(_, expectations, _)
+            | Implementation::Manifest { expectations, .. } => expectations.get(scenario),
         }
+    }
+
+    /// Whether the gate runs `scenario` against this implementation.
+    fn gated(&self, scenario: &Scenario) -> bool {
+        matches!(self, Implementation::Builtin(..)) || scenario.level.in_default_run()
     }
 }
 
@@ -103,8 +115,17 @@ fn manifests() -> Result<Vec<Implementation>, String> {
 
 fn trials() -> Result<Vec<Trial>, String> {
     let scenarios = catalogue()?;
-    let reflock = Implementation::Builtin(reflock_spec(lockcheck_exe()));
-    let mut implementations = vec![reflock];
+    let reflock = Implementation::Builtin(
+        reflock_spec(lockcheck_exe()),
+        builtin_expectations(false),
+        Replay::builtin(),
+    );
+    let strict = Implementation::Builtin(
+        reflock_strict_spec(lockcheck_exe()),
+        builtin_expectations(true),
+        Replay::builtin_strict(),
+    );
+    let mut implementations = vec![reflock, strict];
     implementations.extend(manifests()?);
     let mut trials = Vec::new();
     for implementation in &implementations {
@@ -127,7 +148,7 @@ fn trials() -> Result<Vec<Trial>, String> {
                 }
             }
         }
-        for scenario in &scenarios {
+        for scenario in scenarios.iter().filter(|s| implementation.gated(s)) {
             let name = format!(
                 "{}::{}::{}",
                 implementation.name(),
@@ -147,7 +168,7 @@ fn trials() -> Result<Vec<Trial>, String> {
 /// implementation's expectations.
 fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), Failed> {
     let (spec, replay) = match implementation {
-        Implementation::Builtin(spec) => (spec.clone(), Replay::builtin()),
+        Implementation::Builtin(spec, _, replay) => (spec.clone(), replay.clone()),
         Implementation::Manifest { path, manifest, .. } => {
             let project = project();
             let vars = project.placeholders(lockcheck_exe());

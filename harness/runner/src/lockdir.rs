@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use lockcheck_model::{PlantKind, Topology, View};
+use lockcheck_model::{Placement, PlantKind, Topology};
 use lockcheck_protocol::IDLE_COMMAND;
 use tempfile::TempDir;
 
@@ -19,7 +19,7 @@ const VICTIM_CONTENT: &[u8] =
     b"lockcheck victim file: a lock that follows symlinks must not touch this\n";
 
 /// The lock file's name in the lock directory.
-const LOCK_FILE: &str = "app.lock";
+pub(crate) const LOCK_FILE: &str = "app.lock";
 
 /// `<tmp>/locks/app.lock`, with `<tmp>/victim.txt` beside the lock directory. Removed on drop,
 /// and by the watchdog if the runner dies first.
@@ -68,10 +68,10 @@ impl LockDir {
         Ok(())
     }
 
-    /// The lock path as a participant placed in `view` reaches it.
-    pub fn lock_path_via(&self, view: View) -> PathBuf {
+    /// The lock path as a participant placed at `placement` reaches it.
+    pub fn lock_path_via(&self, placement: Placement) -> PathBuf {
         match &self.layout {
-            Some(layout) => layout.path(view).join(LOCK_FILE),
+            Some(layout) => layout.path(placement).join(LOCK_FILE),
             None => self.lock_path.clone(),
         }
     }

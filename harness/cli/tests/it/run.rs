@@ -242,3 +242,39 @@ fn report_json_keeps_the_credited_holds_of_a_failure() {
     assert!(result.holds.contains(overlap.0), "{:?}", result.holds);
     assert!(result.holds.contains(overlap.1), "{:?}", result.holds);
 }
+
+fn listed(args: &[&str]) -> String {
+    let output = lockcheck().arg("list").args(args).output().expect("runs");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn the_network_level_runs_only_when_asked_for() {
+    assert!(!listed(&[]).contains("network::two-hosts"));
+    assert!(listed(&["--level", "network"]).contains("network::two-hosts"));
+    // A replay line names the scenario alone.
+    assert!(listed(&["--scenario", "two-hosts"]).contains("network::two-hosts"));
+}
+
+/// Two FUSE mounts of one directory: strict reflock refuses to lock there and passes; plain
+/// reflock lets both hosts in, its known failure. Needs root and bindfs, as `.ci/run` has.
+#[cfg(target_os = "linux")]
+#[test]
+fn strict_reflock_refuses_two_hosts_and_plain_reflock_fails_it_as_expected() {
+    for (name, strict) in [("run_network_strict", true), ("run_network_plain", false)] {
+        let mut cmd = lockcheck();
+        cmd.args(["run", "--level", "network"]).env("NO_COLOR", "1");
+        if strict {
+            cmd.arg("--strict");
+        }
+        let output = cmd.output().expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_redacted_snapshot!(name, String::from_utf8_lossy(&output.stdout));
+    }
+}

@@ -22,7 +22,7 @@ macro_rules! assert_redacted_snapshot {
             (r"\bpid \d+", "pid <pid>"),
             (r#""pid":\d+"#, r#""pid":<pid>"#),
             (r"lockcheck \d+\.\d+\.\d+", "lockcheck <version>"),
-            (r"reflock \d+\.\d+\.\d+", "reflock <version>"),
+            (r"(reflock(-strict)?) \d+\.\d+\.\d+", "$1 <version>"),
         ]}, {
             insta::assert_snapshot!($name, $value);
         });
