@@ -7,9 +7,8 @@
 //! one, and fails the test). An unexpected pass of a listed failure fails the test (the
 //! expectation is stale), and so does `broken`: the harness or adapter misbehaved.
 //!
-//! The built-in reflock, plain and strict, runs every level. Third-party manifests run the
-//! levels of the default run only: the network level is opt-in, and no flock-based lock
-//! passes it by design; `lockcheck run --level network --impl ...` shows their results.
+//! Every implementation runs every level, the opt-in network level too: its known failures
+//! are recorded like any other, and the built-in reflock runs plain and strict.
 
 use std::path::{Path, PathBuf};
 
@@ -78,11 +77,6 @@ impl Implementation {
             | Implementation::Manifest { expectations, .. } => expectations.get(scenario),
         }
     }
-
-    /// Whether the gate runs `scenario` against this implementation.
-    fn gated(&self, scenario: &Scenario) -> bool {
-        matches!(self, Implementation::Builtin(..)) || scenario.level.in_default_run()
-    }
 }
 
 /// The cargo target directory: the lockcheck binary lives in `<target>/<profile>/`.
@@ -148,7 +142,7 @@ fn trials() -> Result<Vec<Trial>, String> {
                 }
             }
         }
-        for scenario in scenarios.iter().filter(|s| implementation.gated(s)) {
+        for scenario in &scenarios {
             let name = format!(
                 "{}::{}::{}",
                 implementation.name(),
