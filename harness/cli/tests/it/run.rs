@@ -278,3 +278,21 @@ fn strict_reflock_refuses_two_hosts_and_plain_reflock_fails_it_as_expected() {
         assert_redacted_snapshot!(name, String::from_utf8_lossy(&output.stdout));
     }
 }
+
+/// Without bindfs on the PATH the two hosts cannot be mounted: skipped with the reason, and
+/// counted as skipped, never as passed.
+#[cfg(target_os = "linux")]
+#[test]
+fn two_hosts_are_skipped_with_the_reason_without_bindfs() {
+    let output = lockcheck()
+        .args(["run", "--level", "network"])
+        .env("PATH", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert_redacted_snapshot!(
+        "run_network_without_bindfs",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
