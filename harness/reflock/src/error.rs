@@ -85,6 +85,7 @@ struct Inner {
     holder: Option<Holder>,
     source: Option<io::Error>,
     detail: Detail,
+    fs: Option<FsKind>,
 }
 
 #[derive(Debug)]
@@ -93,7 +94,6 @@ enum Detail {
     Op(Op),
     NotRegular(NotRegular),
     Waited(Duration),
-    Fs(FsKind),
 }
 
 impl Error {
@@ -113,12 +113,10 @@ impl Error {
         self.0.holder.as_ref()
     }
 
-    /// The kind of file system the lock file is on, for [`ErrorKind::ClientLocal`].
+    /// The kind of file system the lock file is on, for [`ErrorKind::ClientLocal`] and
+    /// [`ErrorKind::Unsupported`] (where `statfs` could tell).
     pub fn fs_kind(&self) -> Option<FsKind> {
-        match self.0.detail {
-            Detail::Fs(kind) => Some(kind),
-            _ => None,
-        }
+        self.0.fs
     }
 
     fn inner(kind: ErrorKind, path: &Path) -> Inner {
@@ -128,6 +126,7 @@ impl Error {
             holder: None,
             source: None,
             detail: Detail::None,
+            fs: None,
         }
     }
 
@@ -155,13 +154,19 @@ impl Error {
 
     pub(crate) fn client_local(path: &Path, fs: FsKind) -> Error {
         Error(Box::new(Inner {
-            detail: Detail::Fs(fs),
+            fs: Some(fs),
             ..Error::inner(ErrorKind::ClientLocal, path)
         }))
     }
 
     pub(crate) fn held_by_this_process(path: &Path) -> Error {
         Error(Box::new(Error::inner(ErrorKind::HeldByThisProcess, path)))
+    }
+
+    /// The same error, saying which file system the lock file is on.
+    pub(crate) fn on(mut self, fs: Option<FsKind>) -> Error {
+        self.0.fs = fs;
+        self
     }
 
     /// An OS error while doing `op`, classified by the platform layer.
@@ -320,19 +325,22 @@ impl fmt::Display for Error {
                     "refusing to use {path} as a lock file: it is {what}\n  help: reflock never follows links or writes through them; remove it if it is not yours, or choose another lock path"
                 )
             }
-            ErrorKind::Unsupported => write!(
-                f,
-                "the file system holding {path} does not support file locks: {os}\n  help: put the lock file on a local file system (such as /tmp or /run); a lock that cannot be taken is never reported as held"
-            ),
+            ErrorKind::Unsupported => {
+                let on = match this.fs {
+                    Some(fs) if fs != FsKind::Unknown => format!(" ({fs})"),
+                    _ => String::new(),
+                };
+                write!(
+                    f,
+                    "the file system holding {path}{on} does not support file locks: {os}\n  help: put the lock file on a local file system (such as /tmp or /run); a lock that cannot be taken is never reported as held"
+                )
+            }
             ErrorKind::HeldByThisProcess => write!(
                 f,
                 "this process already holds or is acquiring {path} through another handle\n  help: keep using the existing guard, or drop it before acquiring again; reflock locks are not reentrant"
             ),
             ErrorKind::ClientLocal => {
-                let fs = match this.detail {
-                    Detail::Fs(kind) => kind,
-                    _ => FsKind::Unknown,
-                };
+                let fs = this.fs.unwrap_or(FsKind::Unknown);
                 write!(
                     f,
                     "refusing to lock {path} in strict mode: it is on {fs}, whose locks may be local to this client, so a process on another host could hold it at the same time\n  help: put the lock file on a local file system (such as /run or /tmp), or turn strict mode off if every process that takes this lock runs on this host"
@@ -364,6 +372,7 @@ impl fmt::Debug for Error {
             .field("holder", &self.0.holder)
             .field("source", &self.0.source)
             .field("detail", &self.0.detail)
+            .field("fs", &self.0.fs)
             .finish()
     }
 }

@@ -1,6 +1,6 @@
 //! Lock files, the ways to wait for them, and the guard that holds one.
 
-use crate::error::{Error, Op};
+use crate::error::{Error, ErrorKind, Op};
 use crate::fs_kind::{Exclusion, FsKind};
 use crate::holder::Holder;
 use crate::metadata::{self, HeldTemplate, Record};
@@ -137,7 +137,17 @@ impl LockFile {
         // the write of the record stand between the kernel's hand-off and the caller.
         let template = (access == Access::Exclusive).then(held_template);
         let guard_path = self.path.clone();
-        let lock_error = |e| Error::os(path, Op::Lock, e);
+        let lock_error = |e| {
+            let error = Error::os(path, Op::Lock, e);
+            // A file system without locks is worth naming: FUSE and network ones often are.
+            match error.kind() {
+                ErrorKind::Unsupported => {
+                    let fs = file.fs_kind().ok();
+                    error.on(fs)
+                }
+                _ => error,
+            }
+        };
         let locked = match wait {
             Wait::Try => file.try_lock(access).map_err(lock_error)?,
             Wait::Block => file.lock(access).map(|()| true).map_err(lock_error)?,

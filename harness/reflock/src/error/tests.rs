@@ -116,6 +116,16 @@ fn unsupported_file_system() {
     );
 }
 
+/// The file system is named when `statfs` told it.
+#[cfg(unix)]
+#[test]
+fn unsupported_on_a_known_file_system() {
+    let error =
+        Error::os(Path::new(PATH), Op::Lock, os(libc::ENOSYS)).on(Some(crate::FsKind::NineP));
+    assert_eq!(error.fs_kind(), Some(crate::FsKind::NineP));
+    check("unsupported_on_9p", error);
+}
+
 #[test]
 fn held_by_this_process() {
     check(
