@@ -29,6 +29,8 @@ pub(crate) struct LockDir {
     lock_path: PathBuf,
     /// Paths the runner itself put in `tmp`, which are therefore not leftovers.
     created: Vec<PathBuf>,
+    /// Directories in `tmp` whose contents are the runner's too (see [`Layout::unwalked`]).
+    unwalked: Vec<PathBuf>,
     /// A live process unrelated to the lock, whose PID a planted file names.
     bystander: Option<Child>,
     /// The scenario's mounts and other paths to the lock directory, once set up.
@@ -53,6 +55,7 @@ impl LockDir {
         Ok(LockDir {
             tmp,
             created: vec![dir.clone()],
+            unwalked: Vec::new(),
             dir,
             lock_path,
             bystander: None,
@@ -64,6 +67,7 @@ impl LockDir {
     pub fn set_up(&mut self, topology: &Topology) -> io::Result<()> {
         let layout = Layout::set_up(self.tmp.path(), &self.dir, topology)?;
         self.created.extend(layout.created.iter().cloned());
+        self.unwalked.extend(layout.unwalked.iter().cloned());
         self.layout = Some(layout);
         Ok(())
     }
@@ -226,7 +230,7 @@ impl LockDir {
                 let entry = entry?;
                 let path = entry.path();
                 let is_dir = entry.file_type()?.is_dir();
-                if is_dir {
+                if is_dir && !self.unwalked.contains(&path) {
                     pending.push(path.clone());
                 }
                 if self.created.contains(&path) {

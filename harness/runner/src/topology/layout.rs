@@ -17,6 +17,10 @@ pub(crate) struct Layout {
     daemons: Vec<os::FuseMount>,
     /// Paths the runner created, which are therefore not a lock's leftovers.
     pub created: Vec<PathBuf>,
+    /// Directories the runner created whose contents are not leftovers either: other views
+    /// of the lock directory (a bind mount, the hosts' FUSE mounts), whose files are the lock
+    /// directory's own, and an overlay's layers, which hold its copies and whiteouts.
+    pub unwalked: Vec<PathBuf>,
     dir: PathBuf,
     tmp: PathBuf,
 }
@@ -29,6 +33,7 @@ impl Layout {
             mounts: Vec::new(),
             daemons: Vec::new(),
             created: Vec::new(),
+            unwalked: Vec::new(),
             dir: dir.to_owned(),
             tmp: tmp.to_owned(),
         };
@@ -56,6 +61,7 @@ impl Layout {
             let target = layout.view_path(View::BindMount);
             fs::create_dir(&target)?;
             layout.created.push(target.clone());
+            layout.unwalked.push(target.clone());
             os::bind(dir, &target).map_err(|e| context(e, "bind-mounting the lock directory"))?;
             layout.mounts.push(target);
         }
@@ -69,6 +75,7 @@ impl Layout {
                 let target = layout.host_path(host);
                 fs::create_dir(&target)?;
                 layout.created.push(target.clone());
+                layout.unwalked.push(target.clone());
                 let daemon = os::FuseMount::start(dir, &target)
                     .map_err(|e| context(e, "mounting a host's FUSE view of the lock directory"))?;
                 layout.daemons.push(daemon);
@@ -82,6 +89,7 @@ impl Layout {
     /// directory.
     fn mount_overlay(&mut self) -> io::Result<()> {
         let root = self.tmp.join("overlay");
+        self.unwalked.push(root.clone());
         let [lower, upper, work] = ["lower", "upper", "work"].map(|layer| root.join(layer));
         for dir in [&root, &lower, &upper, &work] {
             fs::create_dir(dir)?;
@@ -92,6 +100,8 @@ impl Layout {
         self.created.push(shipped);
         os::mount_overlay(&lower, &upper, &work, &self.dir)?;
         self.mounts.push(self.dir.clone());
+        // The shipped file, seen through the merged view.
+        self.created.push(self.dir.join(LOCK_FILE));
         Ok(())
     }
 

@@ -285,3 +285,17 @@ fn an_overlay_lock_dir_ships_the_lock_file_in_its_lower_layer() {
     assert_eq!(verdict, Verdict::Pass, "{history:#?}");
     assert_eq!(reports(&history)[0].1, "shipped overlayfs app.lock");
 }
+
+/// An overlay's layers (its work directory, a copy-up) and the shipped file are the
+/// runner's, not a lock's leftovers; so are the files another view shows.
+#[test]
+fn an_overlay_s_layers_and_other_views_are_no_leftovers() {
+    let spec = reporter("echo seen", "answer ok");
+    let participants = "[[participants]]\nname = \"a\"\nview = \"bind_mount\"\n";
+    let steps = format!("{HOLDER}[[steps]]\ndo = \"check_leftovers\"\n");
+    let (verdict, history) = run(
+        &spec,
+        &toml("lock_dir = { fs = \"overlay\" }", participants, &steps),
+    );
+    assert_eq!(verdict, Verdict::Pass, "{history:#?}");
+}
