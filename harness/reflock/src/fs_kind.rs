@@ -84,6 +84,7 @@ impl FsKind {
     }
 
     /// The kind Linux's `statfs` `f_type` magic number stands for (linux/magic.h).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn from_linux_magic(magic: u64) -> FsKind {
         match magic {
             // ext2/3/4, XFS, Btrfs, F2FS, ZFS, bcachefs, FAT, NTFS, exFAT, JFS, ReiserFS.
