@@ -11,6 +11,11 @@ if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
 fi
 exec 9>/var/lock/lockcheck-apt.lock
 flock 9
+# Another set-up may have installed them while this one waited.
+if status=$(dpkg-query -W -f='${Status}\n' "$@" 2>/dev/null) &&
+    ! grep -qvx 'install ok installed' <<<"$status"; then
+    exit 0
+fi
 export DEBIAN_FRONTEND=noninteractive
 wait_for_apt=(-o DPkg::Lock::Timeout=600)
 apt-get "${wait_for_apt[@]}" update -qq

@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use globset::{Glob, GlobSetBuilder};
 use lockcheck::project::{parse_catalogue, read_all, scenario_files};
-use lockcheck_model::Scenario;
+use lockcheck_model::{Level, Scenario};
 
 use crate::cli::CatalogueArgs;
 
@@ -33,13 +33,25 @@ pub fn select(args: &CatalogueArgs) -> anyhow::Result<Vec<Scenario>> {
     let globs = globs.build()?;
     let chosen: Vec<Scenario> = all
         .into_iter()
-        .filter(|s| args.level.is_empty() || args.level.contains(&s.level))
+        .filter(|s| chosen_level(&args.level, &args.scenario, s.level))
         .filter(|s| args.scenario.is_empty() || globs.is_match(&s.id) || globs.is_match(name(s)))
         .collect();
     if chosen.is_empty() {
         bail!("no scenario matches the given --scenario/--level filters (see `lockcheck list`)");
     }
     Ok(chosen)
+}
+
+/// Whether a run given `--level` flags `levels` and `--scenario` globs `globs` runs
+/// scenarios of `level`: the levels asked for; with none, the levels the globs reach (a glob
+/// names its scenarios, so a replay line finds a network scenario), or without globs every
+/// level of the default run.
+fn chosen_level(levels: &[Level], globs: &[String], level: Level) -> bool {
+    if !levels.is_empty() {
+        levels.contains(&level)
+    } else {
+        !globs.is_empty() || level.in_default_run()
+    }
 }
 
 /// A scenario's name as lists and progress print it: `core::exclusive-basic`.

@@ -49,7 +49,8 @@ pub struct CatalogueArgs {
     /// glob (repeatable).
     #[arg(long = "scenario", value_name = "GLOB")]
     pub scenario: Vec<String>,
-    /// Only scenarios of this level: core, crash, pause, process, shared, fs, topology (repeatable).
+    /// Only scenarios of this level: core, crash, pause, process, shared, fs, topology, network
+    /// (repeatable). Without it or --scenario every level but network runs.
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
     pub level: Vec<Level>,
 }
@@ -60,6 +61,10 @@ pub struct RunArgs {
     /// Implementation manifest (TOML); the built-in reflock adapter when absent.
     #[arg(long = "impl", value_name = "MANIFEST")]
     pub manifest: Option<PathBuf>,
+    /// Test the built-in reflock in strict mode, which refuses file systems whose locks may
+    /// be local to one client (FUSE, NFS, SMB, 9p).
+    #[arg(long, conflicts_with = "manifest")]
+    pub strict: bool,
     /// Seed for race order and planted garbage; printed in every replay command.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -144,6 +149,10 @@ pub struct AdapterArgs {
     /// `lockcheck bench` measures every implementation against. It supports only `bench`.
     #[arg(long)]
     pub floor: bool,
+    /// Serve reflock in strict mode (`LockFile::strict`): it refuses file systems whose locks
+    /// may be local to one client.
+    #[arg(long, conflicts_with = "floor")]
+    pub strict: bool,
 }
 
 /// `lockcheck adapter-check`.

@@ -5,7 +5,11 @@
 pub mod project;
 pub mod replay;
 mod test_binary;
+mod test_tools;
 
-pub use project::{Project, TargetDir, load_scenarios, reflock_spec};
+pub use project::{
+    Project, TargetDir, builtin_expectations, load_scenarios, reflock_spec, reflock_strict_spec,
+};
 pub use replay::Replay;
 pub use test_binary::test_binary;
+pub use test_tools::ensure_bindfs;

@@ -129,6 +129,30 @@ pub fn reflock_spec(lockcheck: &Path) -> AdapterSpec {
     }
 }
 
+/// The built-in implementation in strict mode: `lockcheck adapter --strict`.
+pub fn reflock_strict_spec(lockcheck: &Path) -> AdapterSpec {
+    AdapterSpec {
+        name: "reflock-strict".to_owned(),
+        command: vec![
+            lockcheck.display().to_string(),
+            "adapter".to_owned(),
+            "--strict".to_owned(),
+        ],
+        env: Vec::new(),
+    }
+}
+
+/// The built-in reflock's known failures, built into the binary so that they hold wherever
+/// it runs: `fixtures/expectations/reflock.toml`; none in strict mode.
+pub fn builtin_expectations(strict: bool) -> Expectations {
+    const FILE: &str = "fixtures/expectations/reflock.toml";
+    if strict {
+        return Expectations::default();
+    }
+    let text = include_str!("../../../fixtures/expectations/reflock.toml");
+    lockcheck_model::parse_expectations(FILE, text).expect("the built-in expectations parse")
+}
+
 /// The manifest at `path`, named `name` in messages.
 pub fn read_manifest(path: &Path, name: &str) -> anyhow::Result<Manifest> {
     let text = read_text(path, name).with_context(|| format!("cannot read manifest {name}"))?;

@@ -4,13 +4,15 @@ use std::fmt::Write as _;
 
 use lockcheck_runner::ReplayCommand;
 
-/// `lockcheck run [--impl MANIFEST] [--scenarios DIR] --scenario ID --seed SEED`.
+/// `lockcheck run [--impl MANIFEST | --strict] [--scenarios DIR] --scenario ID --seed SEED`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Replay {
     /// `--impl`: the manifest, as the user would type it; the built-in reflock when `None`.
     pub manifest: Option<String>,
     /// `--scenarios`: a catalogue directory other than the built-in one.
     pub scenarios: Option<String>,
+    /// `--strict`: the built-in reflock in strict mode.
+    pub strict: bool,
 }
 
 impl Replay {
@@ -19,11 +21,19 @@ impl Replay {
         Replay::default()
     }
 
+    /// Reruns against the built-in reflock in strict mode.
+    pub fn builtin_strict() -> Replay {
+        Replay {
+            strict: true,
+            ..Replay::default()
+        }
+    }
+
     /// Reruns against the manifest at `manifest`.
     pub fn manifest(manifest: impl Into<String>) -> Replay {
         Replay {
             manifest: Some(manifest.into()),
-            scenarios: None,
+            ..Replay::default()
         }
     }
 
@@ -47,6 +57,9 @@ impl Replay {
         if let Some(manifest) = &self.manifest {
             let _ = write!(line, " --impl {manifest}");
         }
+        if self.strict {
+            line.push_str(" --strict");
+        }
         if let Some(dir) = &self.scenarios {
             let _ = write!(line, " --scenarios {dir}");
         }
@@ -63,3 +76,6 @@ impl Replay {
         ReplayCommand::new(move |scenario, seed| replay.command(scenario, seed))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,13 +6,18 @@
 //! the listed check for a listed known failure (a failure of another check is not the known
 //! one, and fails the test). An unexpected pass of a listed failure fails the test (the
 //! expectation is stale), and so does `broken`: the harness or adapter misbehaved.
+//!
+//! Every implementation runs every level, the opt-in network level too: its known failures
+//! are recorded like any other, and the built-in reflock runs plain and strict.
 
 use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use lockcheck::{Project, Replay, TargetDir, reflock_spec};
+use lockcheck::{
+    Project, Replay, TargetDir, builtin_expectations, reflock_spec, reflock_strict_spec,
+};
 use lockcheck_model::{
-    Expectation, Expectations, Judgement, Manifest, RunResult, Scenario, Verdict,
+    Expectation, Expectations, Judgement, Level, Manifest, RunResult, Scenario, Verdict,
 };
 use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
@@ -50,7 +55,8 @@ fn catalogue() -> Result<Vec<Scenario>, String> {
 /// What a trial starts: the built-in reflock adapter, or a manifest from `fixtures/impls`.
 #[derive(Clone)]
 enum Implementation {
-    Builtin(AdapterSpec),
+    /// Its spec, known failures, and how a replay line names it.
+    Builtin(AdapterSpec, Expectations, Replay),
     Manifest {
         path: PathBuf,
         manifest: Manifest,
@@ -61,15 +67,15 @@ enum Implementation {
 impl Implementation {
     fn name(&self) -> &str {
         match self {
-            Implementation::Builtin(spec) => &spec.name,
+            Implementation::Builtin(spec, ..) => &spec.name,
             Implementation::Manifest { manifest, .. } => &manifest.name,
         }
     }
 
     fn expectation(&self, scenario: &str) -> Option<&Expectation> {
         match self {
-            Implementation::Builtin(_) => None,
-            Implementation::Manifest { expectations, .. } => expectations.get(scenario),
+            Implementation::Builtin(_, expectations, _)
+            | Implementation::Manifest { expectations, .. } => expectations.get(scenario),
         }
     }
 }
@@ -104,8 +110,17 @@ fn manifests() -> Result<Vec<Implementation>, String> {
 
 fn trials() -> Result<Vec<Trial>, String> {
     let scenarios = catalogue()?;
-    let reflock = Implementation::Builtin(reflock_spec(&lockcheck_exe()));
-    let mut implementations = vec![reflock];
+    let reflock = Implementation::Builtin(
+        reflock_spec(&lockcheck_exe()),
+        builtin_expectations(false),
+        Replay::builtin(),
+    );
+    let strict = Implementation::Builtin(
+        reflock_strict_spec(&lockcheck_exe()),
+        builtin_expectations(true),
+        Replay::builtin_strict(),
+    );
+    let mut implementations = vec![reflock, strict];
     implementations.extend(manifests()?);
     let mut trials = Vec::new();
     for implementation in &implementations {
@@ -147,8 +162,11 @@ fn trials() -> Result<Vec<Trial>, String> {
 /// Sets the implementation up, runs one scenario, and judges the verdict against the
 /// implementation's expectations.
 fn conform(implementation: &Implementation, scenario: &Scenario) -> Result<(), Failed> {
+    if scenario.level == Level::Network {
+        lockcheck::ensure_bindfs(&project().root);
+    }
     let (spec, replay) = match implementation {
-        Implementation::Builtin(spec) => (spec.clone(), Replay::builtin()),
+        Implementation::Builtin(spec, _, replay) => (spec.clone(), replay.clone()),
         Implementation::Manifest { path, manifest, .. } => {
             let project = project();
             let vars = project.placeholders(&lockcheck_exe());

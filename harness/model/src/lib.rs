@@ -40,5 +40,7 @@ pub use scenario::{
 pub use source::{
     FileError, FileErrorKind, MAX_FILE_BYTES, ManifestError, SNIPPET_WIDTH, ScenarioError, decode,
 };
-pub use topology::{LockDirFs, LockDirSpec, PidNamespace, Placement, Topology, View, parse_size};
+pub use topology::{
+    Host, LockDirFs, LockDirSpec, PidNamespace, Placement, Topology, View, parse_size,
+};
 pub use verdict::{Finding, FindingKind, Interval, Verdict};

@@ -38,7 +38,7 @@ const TOP_KEYS: &[&str] = &[
 ];
 
 /// The keys of a `[[participants]]` section.
-const PARTICIPANT_KEYS: &[&str] = &["name", "count", "pid_namespace", "view"];
+const PARTICIPANT_KEYS: &[&str] = &["name", "count", "pid_namespace", "view", "host"];
 
 /// A key the scenario reader accepts: where it may appear, and the range of its value when it
 /// is a number. `docs/scenarios.md` documents every one (a test checks it).

@@ -61,8 +61,12 @@ pub enum Level {
     /// File-system hazards: symlinks, modes, missing directories.
     Fs,
     /// Where locks really run: PID namespaces, bind mounts and symlinked directories, full
-    /// and read-only file systems. Needs root on Linux; skipped elsewhere.
+    /// and read-only file systems, overlayfs. Needs root on Linux; skipped elsewhere.
     Topology,
+    /// Two "hosts" on one network file system, where flock may be local to each client. No
+    /// flock-based lock can exclude there, so this level runs only when asked for
+    /// (`--level network`). Needs root and FUSE on Linux; skipped elsewhere.
+    Network,
 }
 
 lockcheck_protocol::vocabulary!(Level {
@@ -73,7 +77,16 @@ lockcheck_protocol::vocabulary!(Level {
     Shared => "shared",
     Fs => "fs",
     Topology => "topology",
+    Network => "network",
 });
+
+impl Level {
+    /// Whether a run that names no level runs this one. The network level does not: every
+    /// flock-based lock fails it by design, and it says which fail silently.
+    pub fn in_default_run(self) -> bool {
+        self != Level::Network
+    }
+}
 
 /// A named participant, or a group of `count` identical ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

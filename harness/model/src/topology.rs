@@ -30,6 +30,10 @@ pub enum LockDirFs {
         /// creating an empty lock file works and writing into it fails with ENOSPC.
         full: bool,
     },
+    /// The merged view of an overlayfs, as a container's root is: the lock file already
+    /// exists in its lower layer (as an image would ship it), and opening it for writing
+    /// copies it up to the upper layer.
+    Overlay,
 }
 
 /// Which PID namespace a participant runs in.
@@ -69,6 +73,24 @@ lockcheck_protocol::vocabulary!(View {
     SymlinkedDir => "symlinked_dir",
 });
 
+/// One of the two "hosts" of a network file system: each reaches the lock directory through
+/// a FUSE mount of its own, and a FUSE mount that implements no lock operations keeps flock
+/// and fcntl locks in its own kernel, unseen by the other mount (as NFS without lockd, or
+/// sshfs, keeps them on one client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Host {
+    /// Reaches the lock directory through `<tmp>/host-a`.
+    A,
+    /// Reaches the lock directory through `<tmp>/host-b`.
+    B,
+}
+
+lockcheck_protocol::vocabulary!(Host {
+    A => "a",
+    B => "b",
+});
+
 /// Where one participant group runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Placement {
@@ -76,6 +98,9 @@ pub struct Placement {
     pub pid_namespace: PidNamespace,
     /// Its path to the lock file.
     pub view: View,
+    /// The network file system mount it reaches the lock directory through, if any (then
+    /// `view` is `direct`).
+    pub host: Option<Host>,
 }
 
 /// A scenario's whole topology: the lock directory's mount and every group's placement, in
@@ -109,6 +134,12 @@ impl Topology {
         if self.placements.iter().any(|p| p.view == View::BindMount) {
             needs.push("a bind mount");
         }
+        if self.lock_dir.fs == LockDirFs::Overlay {
+            needs.push("an overlay mount");
+        }
+        if self.fuse() {
+            needs.push("FUSE mounts");
+        }
         needs
     }
 
@@ -116,6 +147,12 @@ impl Topology {
     pub fn mounts(&self) -> bool {
         self.lock_dir != LockDirSpec::default()
             || self.placements.iter().any(|p| p.view == View::BindMount)
+            || self.fuse()
+    }
+
+    /// Whether some participant reaches the lock directory through a FUSE mount (a [`Host`]).
+    pub fn fuse(&self) -> bool {
+        self.placements.iter().any(|p| p.host.is_some())
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one error type, with a kind for programs and a message with a `help:` line for people.
 
+use crate::fs_kind::FsKind;
 use crate::holder::Holder;
 use std::fmt;
 use std::io;
@@ -33,6 +34,10 @@ pub enum ErrorKind {
     /// [`LockGuard`](crate::LockGuard). reflock locks are not reentrant; waiting would
     /// deadlock, so the second acquisition is refused at once, also in blocking mode.
     HeldByThisProcess,
+    /// Strict mode (see [`LockFile::strict`](crate::LockFile::strict)) refused a file system
+    /// whose locks may be local to one client, such as FUSE or NFS: the lock could not keep a
+    /// process on another host out. [`Error::fs_kind`] tells which. Nothing was locked.
+    ClientLocal,
     /// Any other I/O error (disk full, read-only file system, ...). [`std::error::Error::source`]
     /// gives the OS error.
     Io,
@@ -80,6 +85,7 @@ struct Inner {
     holder: Option<Holder>,
     source: Option<io::Error>,
     detail: Detail,
+    fs: Option<FsKind>,
 }
 
 #[derive(Debug)]
@@ -107,6 +113,12 @@ impl Error {
         self.0.holder.as_ref()
     }
 
+    /// The kind of file system the lock file is on, for [`ErrorKind::ClientLocal`] and
+    /// [`ErrorKind::Unsupported`] (where `statfs` could tell).
+    pub fn fs_kind(&self) -> Option<FsKind> {
+        self.0.fs
+    }
+
     fn inner(kind: ErrorKind, path: &Path) -> Inner {
         Inner {
             kind,
@@ -114,6 +126,7 @@ impl Error {
             holder: None,
             source: None,
             detail: Detail::None,
+            fs: None,
         }
     }
 
@@ -139,8 +152,21 @@ impl Error {
         }))
     }
 
+    pub(crate) fn client_local(path: &Path, fs: FsKind) -> Error {
+        Error(Box::new(Inner {
+            fs: Some(fs),
+            ..Error::inner(ErrorKind::ClientLocal, path)
+        }))
+    }
+
     pub(crate) fn held_by_this_process(path: &Path) -> Error {
         Error(Box::new(Error::inner(ErrorKind::HeldByThisProcess, path)))
+    }
+
+    /// The same error, saying which file system the lock file is on.
+    pub(crate) fn on(mut self, fs: Option<FsKind>) -> Error {
+        self.0.fs = fs;
+        self
     }
 
     /// An OS error while doing `op`, classified by the platform layer.
@@ -299,14 +325,27 @@ impl fmt::Display for Error {
                     "refusing to use {path} as a lock file: it is {what}\n  help: reflock never follows links or writes through them; remove it if it is not yours, or choose another lock path"
                 )
             }
-            ErrorKind::Unsupported => write!(
-                f,
-                "the file system holding {path} does not support file locks: {os}\n  help: put the lock file on a local file system (such as /tmp or /run); a lock that cannot be taken is never reported as held"
-            ),
+            ErrorKind::Unsupported => {
+                let on = match this.fs {
+                    Some(fs) if fs != FsKind::Unknown => format!(" ({fs})"),
+                    _ => String::new(),
+                };
+                write!(
+                    f,
+                    "the file system holding {path}{on} does not support file locks: {os}\n  help: put the lock file on a local file system (such as /tmp or /run); a lock that cannot be taken is never reported as held"
+                )
+            }
             ErrorKind::HeldByThisProcess => write!(
                 f,
                 "this process already holds or is acquiring {path} through another handle\n  help: keep using the existing guard, or drop it before acquiring again; reflock locks are not reentrant"
             ),
+            ErrorKind::ClientLocal => {
+                let fs = this.fs.unwrap_or(FsKind::Unknown);
+                write!(
+                    f,
+                    "refusing to lock {path} in strict mode: it is on {fs}, whose locks may be local to this client, so a process on another host could hold it at the same time\n  help: put the lock file on a local file system (such as /run or /tmp), or turn strict mode off if every process that takes this lock runs on this host"
+                )
+            }
             ErrorKind::Io => {
                 let doing = match this.detail {
                     Detail::Op(Op::Open) => "opening",
@@ -333,6 +372,7 @@ impl fmt::Debug for Error {
             .field("holder", &self.0.holder)
             .field("source", &self.0.source)
             .field("detail", &self.0.detail)
+            .field("fs", &self.0.fs)
             .finish()
     }
 }
@@ -350,7 +390,7 @@ impl From<Error> for io::Error {
             ErrorKind::TimedOut => io::ErrorKind::TimedOut,
             ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
             ErrorKind::MissingDirectory => io::ErrorKind::NotFound,
-            ErrorKind::Unsupported => io::ErrorKind::Unsupported,
+            ErrorKind::Unsupported | ErrorKind::ClientLocal => io::ErrorKind::Unsupported,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, e)

@@ -32,6 +32,7 @@
 
 mod error;
 pub mod floor;
+mod fs_kind;
 mod holder;
 mod lock;
 mod metadata;
@@ -40,5 +41,6 @@ mod sync;
 mod sys;
 
 pub use error::{Error, ErrorKind};
+pub use fs_kind::{Exclusion, FsKind};
 pub use holder::Holder;
 pub use lock::{Access, LockFile, LockGuard, Wait};

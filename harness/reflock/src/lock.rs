@@ -1,6 +1,7 @@
 //! Lock files, the ways to wait for them, and the guard that holds one.
 
-use crate::error::{Error, Op};
+use crate::error::{Error, ErrorKind, Op};
+use crate::fs_kind::{Exclusion, FsKind};
 use crate::holder::Holder;
 use crate::metadata::{self, HeldTemplate, Record};
 use crate::registry::{Registry, Ticket};
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub struct LockFile {
     path: PathBuf,
     mode: u32,
+    strict: bool,
 }
 
 /// Exclusive (one holder) or shared (any number of shared holders, no exclusive one).
@@ -67,7 +69,30 @@ impl LockFile {
         LockFile {
             path: path.into(),
             mode: 0o600,
+            strict: false,
         }
+    }
+
+    /// In strict mode an acquisition fails with
+    /// [`ErrorKind::ClientLocal`](crate::ErrorKind::ClientLocal), before locking, when the
+    /// lock file is on a file system whose locks may be local to one client (FUSE, NFS,
+    /// SMB/CIFS, 9p and other network file systems: [`Exclusion::ThisClient`]), where a
+    /// process on another host, or through another mount, could hold the lock at the same
+    /// time. Off by default: within one host locking works there, and rootless containers run
+    /// on fuse-overlayfs. Strict mode costs one `fstatfs` per acquisition.
+    pub fn strict(self, strict: bool) -> LockFile {
+        LockFile { strict, ..self }
+    }
+
+    /// The kind of file system the lock file's directory is on, and so where the lock
+    /// excludes ([`FsKind::exclusion`]). Reads the directory with `statfs(2)`; the file
+    /// itself need not exist.
+    pub fn fs_kind(&self) -> Result<FsKind, Error> {
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        sys::fs_kind_at(dir).map_err(|e| Error::os(&self.path, Op::Open, e))
     }
 
     /// The permission bits to create the file with (still subject to the umask). Ignored on
@@ -95,6 +120,12 @@ impl LockFile {
         let started = Instant::now();
         let path = self.path.as_path();
         let (file, id) = Handle::open(path, self.mode).map_err(|e| open_error(path, e))?;
+        if self.strict {
+            let fs = file.fs_kind().map_err(|e| Error::os(path, Op::Open, e))?;
+            if fs.exclusion() == Exclusion::ThisClient {
+                return Err(Error::client_local(path, fs));
+            }
+        }
         let ticket = Registry::register(Registry::global(), id)
             .map_err(|_| Error::held_by_this_process(path))?;
         // Tuple fields drop in order: on every early return the file is closed (freeing the OS
@@ -106,7 +137,17 @@ impl LockFile {
         // the write of the record stand between the kernel's hand-off and the caller.
         let template = (access == Access::Exclusive).then(held_template);
         let guard_path = self.path.clone();
-        let lock_error = |e| Error::os(path, Op::Lock, e);
+        let lock_error = |e| {
+            let error = Error::os(path, Op::Lock, e);
+            // A file system without locks is worth naming: FUSE and network ones often are.
+            match error.kind() {
+                ErrorKind::Unsupported => {
+                    let fs = file.fs_kind().ok();
+                    error.on(fs)
+                }
+                _ => error,
+            }
+        };
         let locked = match wait {
             Wait::Try => file.try_lock(access).map_err(lock_error)?,
             Wait::Block => file.lock(access).map(|()| true).map_err(lock_error)?,

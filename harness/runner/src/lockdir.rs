@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use lockcheck_model::{PlantKind, Topology, View};
+use lockcheck_model::{Placement, PlantKind, Topology};
 use lockcheck_protocol::IDLE_COMMAND;
 use tempfile::TempDir;
 
@@ -19,7 +19,7 @@ const VICTIM_CONTENT: &[u8] =
     b"lockcheck victim file: a lock that follows symlinks must not touch this\n";
 
 /// The lock file's name in the lock directory.
-const LOCK_FILE: &str = "app.lock";
+pub(crate) const LOCK_FILE: &str = "app.lock";
 
 /// `<tmp>/locks/app.lock`, with `<tmp>/victim.txt` beside the lock directory. Removed on drop,
 /// and by the watchdog if the runner dies first.
@@ -29,6 +29,8 @@ pub(crate) struct LockDir {
     lock_path: PathBuf,
     /// Paths the runner itself put in `tmp`, which are therefore not leftovers.
     created: Vec<PathBuf>,
+    /// Directories in `tmp` whose contents are the runner's too (see [`Layout::unwalked`]).
+    unwalked: Vec<PathBuf>,
     /// A live process unrelated to the lock, whose PID a planted file names.
     bystander: Option<Child>,
     /// The scenario's mounts and other paths to the lock directory, once set up.
@@ -53,6 +55,7 @@ impl LockDir {
         Ok(LockDir {
             tmp,
             created: vec![dir.clone()],
+            unwalked: Vec::new(),
             dir,
             lock_path,
             bystander: None,
@@ -64,14 +67,15 @@ impl LockDir {
     pub fn set_up(&mut self, topology: &Topology) -> io::Result<()> {
         let layout = Layout::set_up(self.tmp.path(), &self.dir, topology)?;
         self.created.extend(layout.created.iter().cloned());
+        self.unwalked.extend(layout.unwalked.iter().cloned());
         self.layout = Some(layout);
         Ok(())
     }
 
-    /// The lock path as a participant placed in `view` reaches it.
-    pub fn lock_path_via(&self, view: View) -> PathBuf {
+    /// The lock path as a participant placed at `placement` reaches it.
+    pub fn lock_path_via(&self, placement: Placement) -> PathBuf {
         match &self.layout {
-            Some(layout) => layout.path(view).join(LOCK_FILE),
+            Some(layout) => layout.path(placement).join(LOCK_FILE),
             None => self.lock_path.clone(),
         }
     }
@@ -226,7 +230,7 @@ impl LockDir {
                 let entry = entry?;
                 let path = entry.path();
                 let is_dir = entry.file_type()?.is_dir();
-                if is_dir {
+                if is_dir && !self.unwalked.contains(&path) {
                     pending.push(path.clone());
                 }
                 if self.created.contains(&path) {

@@ -1,7 +1,8 @@
 //! `lockcheck adapter`: reflock behind the adapter protocol. This is the built-in
 //! implementation that `lockcheck run` tests when no `--impl` is given. The protocol loop is
-//! `lockcheck-adapter-kit`'s; this file maps reflock onto its [`Lock`]. With `--floor` it
-//! serves reflock's floor, the bare OS lock the benchmark compares with.
+//! `lockcheck-adapter-kit`'s; this file maps reflock onto its [`Lock`]. With `--strict` it
+//! serves reflock in strict mode; with `--floor` reflock's floor, the bare OS lock the
+//! benchmark compares with.
 
 use lockcheck_adapter_kit::{Lock, Outcome, Wait};
 use lockcheck_protocol::{
@@ -26,9 +27,9 @@ pub fn serve(args: &AdapterArgs) -> anyhow::Result<()> {
             }))
         })?
     } else {
-        lockcheck_adapter_kit::serve_env(hello(), OUTSIDE_A_RUN, |path| {
+        lockcheck_adapter_kit::serve_env(hello(args.strict), OUTSIDE_A_RUN, |path| {
             Ok(Box::new(Reflock {
-                file: LockFile::new(path),
+                file: LockFile::new(path).strict(args.strict),
                 guard: None,
             }))
         })?
@@ -39,11 +40,12 @@ pub fn serve(args: &AdapterArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn hello() -> Hello {
+fn hello(strict: bool) -> Hello {
+    let name = if strict { "reflock-strict" } else { "reflock" };
     Hello {
         protocol: PROTOCOL_VERSION,
         implementation: Implementation {
-            name: "reflock".to_owned(),
+            name: name.to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             language: "rust".to_owned(),
         },
@@ -172,7 +174,7 @@ impl Lock for Reflock {
 
     fn fresh(&self) -> Box<dyn Lock> {
         Box::new(Reflock {
-            file: LockFile::new(self.file.path()),
+            file: self.file.clone(),
             guard: None,
         })
     }
@@ -186,7 +188,8 @@ fn failure(error: &reflock::Error) -> Outcome {
         reflock::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
         reflock::ErrorKind::MissingDirectory => ErrorKind::MissingDirectory,
         reflock::ErrorKind::NotRegularFile => ErrorKind::NotRegularFile,
-        reflock::ErrorKind::Unsupported => ErrorKind::Unsupported,
+        // Strict mode's refusal: no lock is possible here, as with no lock support at all.
+        reflock::ErrorKind::Unsupported | reflock::ErrorKind::ClientLocal => ErrorKind::Unsupported,
         reflock::ErrorKind::HeldByThisProcess => ErrorKind::AlreadyHeldByThisProcess,
         _ => ErrorKind::Io,
     };

@@ -10,7 +10,9 @@ use std::time::Instant;
 use std::{env, fs};
 
 use anyhow::Context;
-use lockcheck::{Project, Replay, TargetDir, reflock_spec};
+use lockcheck::{
+    Project, Replay, TargetDir, builtin_expectations, reflock_spec, reflock_strict_spec,
+};
 use lockcheck_model::{Expectations, Judgement, RunResult, Scenario};
 use lockcheck_report::{Cell, Matrix, Row, ScenarioHead, expectations_toml, matrix_markdown};
 use lockcheck_runner::{AdapterSpec, Prepared, RunOptions};
@@ -30,19 +32,35 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
 
     let mut rows = Vec::new();
     let mut results = Vec::new();
-    let reflock = reflock_spec(&exe);
-    let (row, result) = run_row(
-        "reflock",
-        None,
-        Some("the reference lock, built in (`lockcheck adapter`)".to_owned()),
-        Ok(reflock),
-        0,
-        &scenarios,
-        &Expectations::default(),
-        args.seed,
-    );
-    rows.push(row);
-    results.push(result);
+    let builtins = [
+        (
+            reflock_spec(&exe),
+            Replay::builtin(),
+            "the reference lock, built in (`lockcheck adapter`)",
+            false,
+        ),
+        (
+            reflock_strict_spec(&exe),
+            Replay::builtin_strict(),
+            "the reference lock in strict mode (`lockcheck adapter --strict`), which refuses file systems whose locks may be local to one client",
+            true,
+        ),
+    ];
+    for (spec, replay, description, strict) in builtins {
+        let (row, result) = run_row(
+            &spec.name.clone(),
+            None,
+            replay,
+            Some(description.to_owned()),
+            Ok(spec),
+            0,
+            &scenarios,
+            &builtin_expectations(strict),
+            args.seed,
+        );
+        rows.push(row);
+        results.push(result);
+    }
 
     for path in project.manifest_paths()? {
         let rel = project.relative(&path);
@@ -57,9 +75,11 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
             Prepared::Unavailable { reason } => Err(("unavailable", reason)),
             Prepared::Failed(error) => Err(("setup_failed", error.to_string())),
         };
+        let replay = Replay::manifest(rel.as_str());
         let (row, result) = run_row(
             &manifest.name,
             Some(rel),
+            replay,
             manifest.description.clone(),
             spec,
             setup_ms,
@@ -141,6 +161,7 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<Exit> {
 fn run_row(
     name: &str,
     manifest: Option<String>,
+    replay: Replay,
     description: Option<String>,
     spec: Result<AdapterSpec, (&'static str, String)>,
     setup_ms: u64,
@@ -148,10 +169,6 @@ fn run_row(
     expectations: &Expectations,
     seed: u64,
 ) -> (Row, Option<RunResult>) {
-    let replay = match &manifest {
-        Some(rel) => Replay::manifest(rel.as_str()),
-        None => Replay::builtin(),
-    };
     let spec = match spec {
         Ok(spec) => spec,
         Err((setup, note)) => {

@@ -7,7 +7,9 @@ use std::{env, fs};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use lockcheck::project::read_manifest;
-use lockcheck::{Project, Replay, TargetDir, reflock_spec};
+use lockcheck::{
+    Project, Replay, TargetDir, builtin_expectations, reflock_spec, reflock_strict_spec,
+};
 use lockcheck_model::{Expectations, Manifest, RunResult};
 use lockcheck_report::{Cell, TerminalOptions};
 use lockcheck_runner::{AdapterSpec, Prepared, RunEvent, RunOptions};
@@ -28,11 +30,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Exit> {
             manifest_spec(path)?,
             Replay::manifest(path.display().to_string()),
         ),
+        None if args.strict => (builtin_strict_spec()?, Replay::builtin_strict()),
         None => (builtin_spec()?, Replay::builtin()),
     };
     let (expectations, source) = match &args.manifest {
         Some(path) if !args.ignore_expectations => manifest_expectations(path)?,
-        _ => (Expectations::default(), String::new()),
+        Some(_) => (Expectations::default(), String::new()),
+        None => (
+            builtin_expectations(args.strict),
+            "fixtures/expectations/reflock.toml (built in)".to_owned(),
+        ),
     };
     let cancel = interrupt::on_stop_signals()?;
     let opts = RunOptions {
@@ -146,6 +153,13 @@ pub(crate) fn builtin_spec() -> anyhow::Result<AdapterSpec> {
     let exe = env::current_exe()
         .context("cannot find the lockcheck binary to start its built-in adapter")?;
     Ok(reflock_spec(&exe))
+}
+
+/// The built-in reflock in strict mode: `adapter --strict`.
+fn builtin_strict_spec() -> anyhow::Result<AdapterSpec> {
+    let exe = env::current_exe()
+        .context("cannot find the lockcheck binary to start its built-in adapter")?;
+    Ok(reflock_strict_spec(&exe))
 }
 
 /// This binary, which manifests know as `{lockcheck}`.

@@ -2,14 +2,11 @@
 //! reflock keep every rule; each deliberately broken adapter (`fixtures/adapters/bad/adapter.py
 //! FAULT`) breaks the rule it is written to break, and its checklist says so.
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::support::lockcheck;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::support::repo_root as root;
 
 /// `lockcheck adapter-check ARGS` from the repository root, with `PYTHONUNBUFFERED=1` set as
 /// on the machines that hid missing flushes, and the other masked variables unset so that

@@ -14,10 +14,7 @@ use std::time::Duration;
 /// fails.
 const BROWSER_LIMIT: Duration = Duration::from_secs(120);
 
-/// The repository root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use crate::support::repo_root as root;
 
 /// The cargo target directory the tests' binaries were built in.
 pub fn target_dir() -> PathBuf {

@@ -1,7 +1,7 @@
 //! Nothing outlives a run, even when `lockcheck run` itself is SIGKILLed mid-scenario: no
-//! participant, no child of one, no daemon one started (through the run's cgroups), and no
-//! temp directory or cgroup. A run stopped by SIGINT or SIGTERM ends as cleanly, with the
-//! settled scenarios in its report.
+//! participant, no child of one, no daemon one started (through the run's cgroups), no FUSE
+//! daemon, and no temp directory or cgroup. A run stopped by SIGINT or SIGTERM ends as
+//! cleanly, with the settled scenarios in its report.
 
 #![cfg(target_os = "linux")]
 
@@ -351,5 +351,103 @@ fn sigkilled_run_leaves_no_daemon_or_cgroup_behind() {
         "the run's cgroups are removed",
         Duration::from_secs(10),
         || !cgroups.exists(),
+    );
+}
+
+/// Two hosts on FUSE mounts, a holding, then a long pause during which the run is killed.
+const LINGER_HOSTS: &str = r#"
+id = "linger-hosts"
+level = "network"
+description = "a holds through one FUSE mount, b waits on the other; then a long sleep"
+catches = "nothing: this scenario exists to be interrupted"
+requires = ["exclusive", "try"]
+
+[[participants]]
+name = "a"
+host = "a"
+[[participants]]
+name = "b"
+host = "b"
+
+[[steps]]
+who = "a"
+do = "acquire"
+
+[[steps]]
+do = "sleep"
+ms = 60000
+"#;
+
+/// PIDs of live processes whose command line names a path under `root`: the FUSE daemons.
+fn commands_under(root: &Path) -> Vec<u32> {
+    let needle = root.display().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc")
+        .expect("/proc is readable")
+        .flatten()
+    {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        // A zombie's command line is empty.
+        if String::from_utf8_lossy(&cmdline).contains(&needle) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn sigkilled_run_leaves_no_fuse_daemon_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir(&scenarios).unwrap();
+    write(&scenarios, "linger-hosts.toml", LINGER_HOSTS);
+    let tmp_root = dir.path().join("tmp");
+    std::fs::create_dir(&tmp_root).unwrap();
+    let _reaper = Reaper(&tmp_root);
+
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockcheck"))
+        .args([
+            "run",
+            "--replace-catalogue",
+            "--level",
+            "network",
+            "--scenarios",
+        ])
+        .arg(&scenarios)
+        .env("TMPDIR", &tmp_root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lockcheck starts");
+
+    // Both adapters start only once both mounts are up.
+    wait_until(
+        "the participants are running",
+        Duration::from_secs(20),
+        || processes_under(&tmp_root).len() >= 2,
+    );
+    let daemons = commands_under(&tmp_root);
+    run.kill().expect("SIGKILL lockcheck");
+    run.wait().expect("reaped");
+
+    wait_until(
+        "every participant and FUSE daemon is gone",
+        Duration::from_secs(10),
+        || processes_under(&tmp_root).is_empty() && commands_under(&tmp_root).is_empty(),
+    );
+    assert!(daemons.len() >= 2, "saw the daemons {daemons:?}");
+    wait_until(
+        "the run's temp directory is removed",
+        Duration::from_secs(10),
+        || std::fs::read_dir(&tmp_root).unwrap().next().is_none(),
     );
 }

@@ -367,3 +367,59 @@ fn runs_differ_without_reproducible() {
     let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("out/summary.md"));
     assert_ne!(read(&one).unwrap(), read(&two).unwrap());
 }
+
+fn listed(args: &[&str]) -> String {
+    let output = lockcheck().arg("list").args(args).output().expect("runs");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn the_network_level_runs_only_when_asked_for() {
+    assert!(!listed(&[]).contains("network::two-hosts"));
+    assert!(listed(&["--level", "network"]).contains("network::two-hosts"));
+    // A replay line names the scenario alone.
+    assert!(listed(&["--scenario", "two-hosts"]).contains("network::two-hosts"));
+}
+
+/// Two FUSE mounts of one directory: strict reflock refuses to lock there and passes; plain
+/// reflock lets both hosts in, its known failure. Needs root and bindfs, installed here
+/// where missing.
+#[cfg(target_os = "linux")]
+#[test]
+fn strict_reflock_refuses_two_hosts_and_plain_reflock_fails_it_as_expected() {
+    lockcheck::ensure_bindfs(&crate::support::repo_root());
+    for (name, strict) in [("run_network_strict", true), ("run_network_plain", false)] {
+        let mut cmd = lockcheck();
+        cmd.args(["run", "--level", "network"]).env("NO_COLOR", "1");
+        if strict {
+            cmd.arg("--strict");
+        }
+        let output = cmd.output().expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_redacted_snapshot!(name, String::from_utf8_lossy(&output.stdout));
+    }
+}
+
+/// Without bindfs on the PATH the two hosts cannot be mounted: skipped with the reason, and
+/// counted as skipped, never as passed.
+#[cfg(target_os = "linux")]
+#[test]
+fn two_hosts_are_skipped_with_the_reason_without_bindfs() {
+    let output = lockcheck()
+        .args(["run", "--level", "network"])
+        .env("PATH", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert_redacted_snapshot!(
+        "run_network_without_bindfs",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

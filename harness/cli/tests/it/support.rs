@@ -27,7 +27,7 @@ macro_rules! assert_redacted_snapshot {
             (r"\bpid \d+", "pid <pid>"),
             (r#""pid":\d+"#, r#""pid":<pid>"#),
             (r"lockcheck \d+\.\d+\.\d+", "lockcheck <version>"),
-            (r"reflock \d+\.\d+\.\d+", "reflock <version>"),
+            (r"(reflock(-strict)?) \d+\.\d+\.\d+", "$1 <version>"),
         ]}, {
             insta::assert_snapshot!($name, $value);
         });
@@ -84,4 +84,9 @@ pub fn runs_as_root() -> bool {
             .lines()
             .any(|l| l.split_whitespace().take(3).eq(["Uid:", "0", "0"]))
     })
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

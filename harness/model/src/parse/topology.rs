@@ -1,16 +1,16 @@
 //! The topology keys of a scenario file: `lock_dir = { fs = "tmpfs", size = "16k", ... }` at
-//! the top, `pid_namespace` and `view` in a participant.
+//! the top, `pid_namespace`, `view` and `host` in a participant.
 
 use lockcheck_protocol::Vocabulary;
 
 use crate::toml_read::{Result, Table, one_of};
-use crate::topology::{LockDirFs, LockDirSpec, PidNamespace, Placement, View, parse_size};
+use crate::topology::{Host, LockDirFs, LockDirSpec, PidNamespace, Placement, View, parse_size};
 
 /// The keys of a scenario's `lock_dir` table.
 pub(super) const LOCK_DIR_KEYS: &[&str] = &["fs", "size", "full", "read_only"];
 /// The largest tmpfs a scenario may ask for: 1 GiB.
 const MAX_TMPFS_BYTES: u64 = 1 << 30;
-const FILE_SYSTEMS: &[&str] = &["host", "tmpfs"];
+const FILE_SYSTEMS: &[&str] = &["host", "tmpfs", "overlay"];
 
 /// The scenario's `lock_dir`, or the plain directory when it has none.
 pub(super) fn lock_dir(top: &Table<'_, '_>) -> Result<LockDirSpec> {
@@ -60,8 +60,14 @@ pub(super) fn lock_dir(top: &Table<'_, '_>) -> Result<LockDirSpec> {
                 full: full.unwrap_or(false),
             }
         }
-        "host" => {
-            let only_tmpfs = [("size", size.is_some()), ("full", full.is_some())];
+        "host" | "overlay" => {
+            // An overlay could be remounted read-only, but no scenario needs it yet.
+            let overlay_read_only = fs_name == "overlay" && read_only;
+            let only_tmpfs = [
+                ("size", size.is_some()),
+                ("full", full.is_some()),
+                ("read_only", overlay_read_only),
+            ];
             if let Some((key, _)) = only_tmpfs.iter().find(|(_, present)| *present) {
                 let field = table.field(key).expect("the key is present");
                 return Err(doc.err(
@@ -79,7 +85,11 @@ pub(super) fn lock_dir(top: &Table<'_, '_>) -> Result<LockDirSpec> {
                     "`fs = \"tmpfs\"`",
                 ));
             }
-            LockDirFs::Host
+            if fs_name == "overlay" {
+                LockDirFs::Overlay
+            } else {
+                LockDirFs::Host
+            }
         }
         other => {
             return Err(doc.err(
@@ -92,7 +102,7 @@ pub(super) fn lock_dir(top: &Table<'_, '_>) -> Result<LockDirSpec> {
     Ok(LockDirSpec { fs, read_only })
 }
 
-/// A participant's `pid_namespace` and `view`.
+/// A participant's `pid_namespace`, `view` and `host`.
 pub(super) fn placement(table: &Table<'_, '_>) -> Result<Placement> {
     let ns_expected = one_of(PidNamespace::names());
     let pid_namespace = table
@@ -102,8 +112,22 @@ pub(super) fn placement(table: &Table<'_, '_>) -> Result<Placement> {
     let view = table
         .named::<View>("view", "view", &view_expected)?
         .unwrap_or_default();
+    let host_expected = one_of(Host::names());
+    let host = table.named::<Host>("host", "host", &host_expected)?;
+    if host.is_some() && view != View::Direct {
+        // A host's FUSE mount is its path to the lock directory already.
+        return Err(table.doc.err(
+            table
+                .field("view")
+                .expect("a view other than direct is set")
+                .key_span,
+            "`view` and `host` are two paths to the lock directory; a participant has one",
+            "`view` or `host`, not both",
+        ));
+    }
     Ok(Placement {
         pid_namespace,
         view,
+        host,
     })
 }

@@ -49,6 +49,7 @@ fn catalogue_has_every_scenario_of_the_design() {
             "lock-file-mode",
             "missing-dir",
             "no-permission",
+            "overlay-lower-layer",
             "pause-holder",
             "pause-past-recovery",
             "pid-namespace-crash",
@@ -68,6 +69,7 @@ fn catalogue_has_every_scenario_of_the_design() {
             "timeout-honored",
             "touch-fd",
             "try-does-not-block",
+            "two-hosts",
         ]
     );
 }

@@ -1,7 +1,8 @@
 //! The topology keys of a scenario file: what they read as, and every error they give.
 
 use lockcheck_model::{
-    LockDirFs, LockDirSpec, PidNamespace, Placement, Scenario, View, parse_scenario, parse_size,
+    Host, LockDirFs, LockDirSpec, PidNamespace, Placement, Scenario, View, parse_scenario,
+    parse_size,
 };
 
 /// A scenario with `top` among its top-level keys and `participant` in participant `a`.
@@ -56,6 +57,7 @@ fn a_full_read_only_tmpfs_and_placements() {
     let a = Placement {
         pid_namespace: PidNamespace::Own,
         view: View::BindMount,
+        host: None,
     };
     assert_eq!(s.placement("a"), a);
     assert_eq!(s.placement("b"), Placement::default());
@@ -77,6 +79,24 @@ fn a_symlinked_directory_needs_no_privileges() {
     assert_eq!(s.placement("a").view, View::SymlinkedDir);
     assert!(s.topology().privileged().is_empty());
     assert!(!s.topology().mounts());
+}
+
+#[test]
+fn an_overlay_lock_dir() {
+    let s = parse(&with("lock_dir = { fs = \"overlay\" }", ""));
+    assert_eq!(s.lock_dir.fs, LockDirFs::Overlay);
+    assert_eq!(s.topology().privileged(), ["an overlay mount"]);
+    assert!(s.topology().mounts());
+}
+
+#[test]
+fn two_hosts_need_fuse_mounts() {
+    let s = parse(&with("", "host = \"a\""));
+    assert_eq!(s.placement("a").host, Some(Host::A));
+    assert_eq!(s.placement("b").host, None);
+    assert!(s.topology().fuse());
+    assert_eq!(s.topology().privileged(), ["FUSE mounts"]);
+    assert!(s.topology().mounts());
 }
 
 #[test]
@@ -181,4 +201,25 @@ fn unknown_pid_namespace() {
 #[test]
 fn unknown_view() {
     check_err("unknown_view", &with("", "view = \"bind\""));
+}
+
+#[test]
+fn unknown_host() {
+    check_err("unknown_host", &with("", "host = \"c\""));
+}
+
+#[test]
+fn host_with_a_view() {
+    check_err(
+        "host_with_a_view",
+        &with("", "view = \"bind_mount\"\nhost = \"b\""),
+    );
+}
+
+#[test]
+fn lock_dir_overlay_read_only() {
+    check_err(
+        "lock_dir_overlay_read_only",
+        &with("lock_dir = { fs = \"overlay\", read_only = true }", ""),
+    );
 }

@@ -116,6 +116,16 @@ fn unsupported_file_system() {
     );
 }
 
+/// The file system is named when `statfs` told it.
+#[cfg(unix)]
+#[test]
+fn unsupported_on_a_known_file_system() {
+    let error =
+        Error::os(Path::new(PATH), Op::Lock, os(libc::ENOSYS)).on(Some(crate::FsKind::NineP));
+    assert_eq!(error.fs_kind(), Some(crate::FsKind::NineP));
+    check("unsupported_on_9p", error);
+}
+
 #[test]
 fn held_by_this_process() {
     check(
@@ -158,4 +168,12 @@ fn dates_are_proleptic_gregorian() {
     assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     assert_eq!(civil_from_days(20_049), (2024, 11, 22));
     assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
+}
+
+#[test]
+fn client_local_in_strict_mode() {
+    let error = Error::client_local(Path::new(PATH), crate::FsKind::Fuse);
+    assert_eq!(error.kind(), crate::ErrorKind::ClientLocal);
+    assert_eq!(error.fs_kind(), Some(crate::FsKind::Fuse));
+    check("client_local", error);
 }

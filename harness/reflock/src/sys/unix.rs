@@ -4,6 +4,7 @@
 #![allow(clippy::disallowed_methods)]
 
 use crate::error::NotRegular;
+use crate::fs_kind::FsKind;
 use crate::lock::Access;
 use crate::registry::FileId;
 use rustix::fd::OwnedFd;
@@ -259,6 +260,30 @@ impl Handle {
     pub(crate) fn set_len(&self, len: u64) -> io::Result<()> {
         rustix::fs::ftruncate(&self.fd, len).map_err(io::Error::from)
     }
+
+    /// The kind of file system the open file is on (`fstatfs(2)`).
+    pub(crate) fn fs_kind(&self) -> io::Result<FsKind> {
+        fs_kind_of(rustix::fs::fstatfs(&self.fd))
+    }
+}
+
+/// The kind of file system `path` is on (`statfs(2)`).
+pub(crate) fn fs_kind_at(path: &Path) -> io::Result<FsKind> {
+    fs_kind_of(rustix::fs::statfs(path))
+}
+
+#[cfg(target_os = "linux")]
+fn fs_kind_of(stat: Result<rustix::fs::StatFs, Errno>) -> io::Result<FsKind> {
+    // `f_type` is a 32-bit magic number in a field whose width and sign vary by architecture.
+    #[allow(clippy::unnecessary_cast)]
+    Ok(FsKind::from_linux_magic(u64::from(stat?.f_type as u32)))
+}
+
+/// macOS names its file systems instead (`f_fstypename`); not told apart yet.
+#[cfg(not(target_os = "linux"))]
+fn fs_kind_of(stat: Result<rustix::fs::StatFs, Errno>) -> io::Result<FsKind> {
+    stat?;
+    Ok(FsKind::Unknown)
 }
 
 /// Maps an OS error from opening or locking to the error kind users see.

@@ -9,6 +9,7 @@
 #![allow(clippy::disallowed_methods)]
 
 use crate::error::NotRegular;
+use crate::fs_kind::FsKind;
 use crate::lock::Access;
 use crate::registry::FileId;
 use std::ffi::OsStr;
@@ -369,6 +370,11 @@ impl Handle {
         };
         if ok == 0 { Err(last_error()) } else { Ok(()) }
     }
+
+    /// The kind of file system the open file is on: not told apart on Windows yet.
+    pub(crate) fn fs_kind(&self) -> io::Result<FsKind> {
+        Ok(FsKind::Unknown)
+    }
 }
 
 fn check_regular(file: &OwnedHandle) -> Result<FileId, OpenFailure> {
@@ -394,6 +400,11 @@ fn check_regular(file: &OwnedHandle) -> Result<FileId, OpenFailure> {
         device: u64::from(info.dwVolumeSerialNumber),
         file: (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
     })
+}
+
+/// The kind of file system `path` is on: not told apart on Windows yet.
+pub(crate) fn fs_kind_at(_path: &Path) -> io::Result<FsKind> {
+    Ok(FsKind::Unknown)
 }
 
 /// Maps an OS error from opening or locking to the error kind users see.

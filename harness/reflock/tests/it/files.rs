@@ -218,3 +218,20 @@ fn garbage_in_the_lock_file_is_overwritten_by_the_next_holder() {
         "old garbage was not cut off"
     );
 }
+
+/// `/dev/shm` is a tmpfs on Linux: its kind is told, and strict mode locks there, since a
+/// tmpfs is this machine's own.
+#[cfg(target_os = "linux")]
+#[test]
+fn strict_mode_locks_on_a_file_system_local_to_this_machine() {
+    use reflock::{Exclusion, FsKind};
+    let dir = tempfile::tempdir_in("/dev/shm").unwrap();
+    let lock = LockFile::new(dir.path().join("app.lock")).strict(true);
+    let kind = lock.fs_kind().unwrap();
+    assert_eq!(
+        (kind, kind.exclusion()),
+        (FsKind::Tmpfs, Exclusion::Machine)
+    );
+    let guard = lock.try_exclusive().unwrap();
+    guard.release().unwrap();
+}

@@ -236,7 +236,7 @@ impl Iteration<'_> {
         for name in self.scenario.members() {
             let who = self.parts.len();
             let placement = self.scenario.placement(&name);
-            let lock_path = self.dir.lock_path_via(placement.view);
+            let lock_path = self.dir.lock_path_via(placement);
             let launch = Launch {
                 who,
                 participant: &name,

@@ -16,12 +16,13 @@
 //! namespace and a `/proc` of its own, as a container does.
 
 use std::ffi::CString;
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 use rustix::thread::{CapabilitySet, UnshareFlags};
@@ -32,6 +33,31 @@ pub(super) fn missing_privilege() -> Option<&'static str> {
         Ok(sets) if sets.effective.contains(CapabilitySet::SYS_ADMIN) => None,
         _ => Some("the runner lacks CAP_SYS_ADMIN (run it as root)"),
     }
+}
+
+/// What this runner lacks to mount the FUSE file systems of a network topology, if anything.
+pub(super) fn missing_fuse() -> Option<&'static str> {
+    if !Path::new("/dev/fuse").exists() {
+        return Some("/dev/fuse is missing");
+    }
+    if find_program(FUSE_PROGRAM).is_none() {
+        return Some("bindfs, its FUSE passthrough, is not installed (`apt-get install bindfs`)");
+    }
+    None
+}
+
+/// The FUSE passthrough a host's mount is made with: Debian's bindfs, which implements no
+/// lock operation unless `--enable-lock-forwarding` is given, so the kernel keeps each
+/// mount's flock and fcntl locks to that mount.
+const FUSE_PROGRAM: &str = "bindfs";
+/// How long a FUSE daemon may take to mount before the iteration is broken.
+const FUSE_MOUNT_LIMIT: Duration = Duration::from_secs(10);
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 /// Runs `f` on a new thread in a private mount namespace of its own, and returns what it
@@ -70,6 +96,101 @@ pub(crate) fn mount_tmpfs(dir: &Path, size_bytes: u64) -> io::Result<()> {
         Some(data.as_c_str()),
     )?;
     Ok(())
+}
+
+/// Mounts an overlayfs of `lower` under `upper` (with `work`, on `upper`'s file system) at
+/// `merged`.
+pub(crate) fn mount_overlay(
+    lower: &Path,
+    upper: &Path,
+    work: &Path,
+    merged: &Path,
+) -> io::Result<()> {
+    let data = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.display(),
+        upper.display(),
+        work.display()
+    );
+    let data = CString::new(data).map_err(|_| io::Error::other("a NUL in a layer's path"))?;
+    rustix::mount::mount(
+        c"lockcheck",
+        merged,
+        c"overlay",
+        MountFlags::NOSUID | MountFlags::NODEV,
+        Some(data.as_c_str()),
+    )?;
+    Ok(())
+}
+
+/// A FUSE passthrough of one directory, mounted by a daemon the runner owns: the leader of
+/// its own process group, registered with the watchdog like a participant, and killed when
+/// dropped. Its mount is made in the calling thread's mount namespace.
+pub(crate) struct FuseMount {
+    daemon: Child,
+}
+
+impl FuseMount {
+    /// Mounts `backing` at `mount_point` and returns once the mount is there.
+    pub(crate) fn start(backing: &Path, mount_point: &Path) -> io::Result<FuseMount> {
+        let program = find_program(FUSE_PROGRAM)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "bindfs is not installed"))?;
+        let mut cmd = Command::new(program);
+        // `-f`: stay in the foreground, in the group the runner kills.
+        cmd.arg("-f")
+            .arg(backing)
+            .arg(mount_point)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        crate::sys::configure(&mut cmd);
+        let daemon = cmd.spawn()?;
+        let guarded = crate::sys::guard_group(daemon.id());
+        let mut mount = FuseMount { daemon };
+        guarded?;
+        mount.wait_mounted(mount_point)?;
+        Ok(mount)
+    }
+
+    /// Waits until `mount_point` is a FUSE mount. The daemon says nothing when it has
+    /// mounted, so this looks, until it has, it exits, or [`FUSE_MOUNT_LIMIT`] passes.
+    fn wait_mounted(&mut self, mount_point: &Path) -> io::Result<()> {
+        let start = Instant::now();
+        // reflock tells file systems apart; it reads the directory of the path it is given.
+        let probe = reflock::LockFile::new(mount_point.join("probe"));
+        loop {
+            if probe.fs_kind().map_err(io::Error::from)? == reflock::FsKind::Fuse {
+                return Ok(());
+            }
+            if let Some(status) = self.daemon.try_wait()? {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = self.daemon.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                return Err(io::Error::other(format!(
+                    "bindfs exited ({status}) before mounting: {}",
+                    lockcheck_protocol::head(stderr.trim(), 400)
+                )));
+            }
+            if start.elapsed() > FUSE_MOUNT_LIMIT {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("bindfs did not mount within {FUSE_MOUNT_LIMIT:?}"),
+                ));
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for FuseMount {
+    fn drop(&mut self) {
+        let pid = self.daemon.id();
+        let _ = crate::sys::kill_tree(pid);
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        let _ = crate::sys::forget_group(pid);
+    }
 }
 
 /// Makes the mount at `dir` read-only.

@@ -15,6 +15,11 @@ pub(crate) fn isolated<T: Send>(f: impl FnOnce() -> T + Send) -> io::Result<T> {
     Ok(f())
 }
 
+/// Never reached: [`missing_privilege`] already says why.
+pub(super) fn missing_fuse() -> Option<&'static str> {
+    Some("FUSE mounts need Linux")
+}
+
 fn unsupported() -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, "mounts need Linux")
 }
@@ -32,6 +37,27 @@ pub(crate) fn remount_read_only(_dir: &Path) -> io::Result<()> {
 /// Unsupported outside Linux.
 pub(crate) fn bind(_source: &Path, _target: &Path) -> io::Result<()> {
     Err(unsupported())
+}
+
+/// Unsupported outside Linux.
+pub(crate) fn mount_overlay(
+    _lower: &Path,
+    _upper: &Path,
+    _work: &Path,
+    _merged: &Path,
+) -> io::Result<()> {
+    Err(unsupported())
+}
+
+/// A FUSE daemon, never started outside Linux.
+#[allow(dead_code)] // never constructed: `start` always fails here.
+pub(crate) struct FuseMount;
+
+impl FuseMount {
+    /// Unsupported outside Linux.
+    pub(crate) fn start(_backing: &Path, _mount_point: &Path) -> io::Result<FuseMount> {
+        Err(unsupported())
+    }
 }
 
 /// Unsupported outside Linux.

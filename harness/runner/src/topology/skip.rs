@@ -1,4 +1,5 @@
-//! Why a topology cannot be set up on this machine: the one place that says so.
+//! Why a topology cannot be set up on this machine (no privileges, not Linux, no FUSE): the
+//! one place that says so.
 
 use lockcheck_model::Topology;
 
@@ -6,7 +7,9 @@ use super::os;
 
 /// Why the runner cannot set `topology` up here, or `None` when it can (or needs nothing).
 pub(crate) fn unavailable(topology: &Topology) -> Option<String> {
-    reason(&topology.privileged(), os::missing_privilege())
+    let lacking =
+        os::missing_privilege().or_else(|| topology.fuse().then(os::missing_fuse).flatten());
+    reason(&topology.privileged(), lacking)
 }
 
 /// The skip reason for a topology that needs `needs`, given what this runner lacks.

@@ -204,3 +204,98 @@ fn bind_mounted_and_symlinked_views_reach_the_same_file_by_other_paths() {
         "one inode: {seen:?}"
     );
 }
+
+/// The processes whose command line mentions `needle`, other than this test's own.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) && !cmdline.contains("lockcheck_runner") {
+            found.push(cmdline);
+        }
+    }
+    found
+}
+
+#[test]
+fn two_hosts_reach_one_directory_through_fuse_mounts_whose_flocks_are_their_own() {
+    let id = "fuse-hosts";
+    let before = mounted_tmpfs_count();
+    // `acquire` is a plain flock(1) on a descriptor the adapter keeps open, as a flock-based
+    // lock does; `holder` shows the participant's directory, its file system and what it
+    // reads in the lock file.
+    let spec = reporter(
+        r#"d=$(dirname "$LOCKCHECK_LOCK_PATH"); [ "$LOCKCHECK_PARTICIPANT" = a ] && echo from-a > "$LOCKCHECK_LOCK_PATH"; echo "$(basename "$d") $(stat -f -c %T "$d") $(cat "$LOCKCHECK_LOCK_PATH")""#,
+        r#"exec 9>>"$LOCKCHECK_LOCK_PATH"; if flock -n 9; then answer ok; else answer busy; fi"#,
+    );
+    let participants = "[[participants]]\nname = \"a\"\nhost = \"a\"\n\
+                        [[participants]]\nname = \"b\"\nhost = \"b\"\n";
+    let steps = format!(
+        "{HOLDER}[[steps]]\nwho = \"b\"\ndo = \"holder\"\n\
+         [[steps]]\nwho = \"a\"\ndo = \"acquire\"\n\
+         [[steps]]\nwho = \"b\"\ndo = \"acquire\"\nexpect = \"busy\"\n"
+    );
+    let text = toml("", participants, &steps).replace("id = \"t\"", &format!("id = \"{id}\""));
+    let (verdict, history) = run(&spec, &text);
+    let seen: Vec<String> = reports(&history).into_iter().map(|(_, m)| m).collect();
+    // One backing directory: what a wrote through its mount, b reads through its own.
+    assert_eq!(
+        seen,
+        ["host-a fuseblk from-a", "host-b fuseblk from-a"],
+        "{history:#?}"
+    );
+    // The mounts share no flock: b takes the lock a holds, and the checker proves it.
+    let Verdict::Fail { findings } = &verdict else {
+        panic!("two holders expected: {verdict:?}");
+    };
+    assert!(
+        findings.iter().any(|f| f.kind.check_name() == "overlap"),
+        "{findings:#?}"
+    );
+    // Neither the mounts nor the FUSE daemons outlive the iteration.
+    assert_eq!(mounted_tmpfs_count(), before, "nothing stays mounted");
+    let prefix = format!("lockcheck-{id}-");
+    assert_eq!(processes_mentioning(&prefix), Vec::<String>::new());
+    let temp_dirs: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(temp_dirs, Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn an_overlay_lock_dir_ships_the_lock_file_in_its_lower_layer() {
+    let spec = reporter(
+        r#"d=$(dirname "$LOCKCHECK_LOCK_PATH"); [ -e "$LOCKCHECK_LOCK_PATH" ] && echo shipped; stat -f -c %T "$d"; ls "$d/../overlay/lower""#,
+        "answer ok",
+    );
+    let (verdict, history) = run(
+        &spec,
+        &toml(
+            "lock_dir = { fs = \"overlay\" }",
+            "[[participants]]\nname = \"a\"\n",
+            HOLDER,
+        ),
+    );
+    assert_eq!(verdict, Verdict::Pass, "{history:#?}");
+    assert_eq!(reports(&history)[0].1, "shipped overlayfs app.lock");
+}
+
+/// An overlay's layers (its work directory, a copy-up) and the shipped file are the
+/// runner's, not a lock's leftovers; so are the files another view shows.
+#[test]
+fn an_overlay_s_layers_and_other_views_are_no_leftovers() {
+    let spec = reporter("echo seen", "answer ok");
+    let participants = "[[participants]]\nname = \"a\"\nview = \"bind_mount\"\n";
+    let steps = format!("{HOLDER}[[steps]]\ndo = \"check_leftovers\"\n");
+    let (verdict, history) = run(
+        &spec,
+        &toml("lock_dir = { fs = \"overlay\" }", participants, &steps),
+    );
+    assert_eq!(verdict, Verdict::Pass, "{history:#?}");
+}

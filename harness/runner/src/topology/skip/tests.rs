@@ -25,3 +25,15 @@ fn the_reason_names_every_need_and_what_is_lacking() {
         @"the scenario needs a bind mount, and mounts and namespaces need Linux"
     );
 }
+
+#[test]
+fn a_network_topology_without_fuse_names_what_is_missing() {
+    insta::assert_snapshot!(
+        reason(
+            &["FUSE mounts"],
+            Some("bindfs, its FUSE passthrough, is not installed (`apt-get install bindfs`)")
+        )
+        .unwrap(),
+        @"the scenario needs FUSE mounts, and bindfs, its FUSE passthrough, is not installed (`apt-get install bindfs`)"
+    );
+}
