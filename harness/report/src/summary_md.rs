@@ -8,7 +8,7 @@ use lockcheck_model::{Judgement, RunResult};
 
 use crate::Cell;
 use crate::matrix::escape;
-use crate::terminal::{duration, implementation_line};
+use crate::terminal::{duration, implementation_line, judgement_counts};
 
 /// The Markdown summary of `run`, whose scenarios were judged as `cells` (one per scenario,
 /// in the same order).
@@ -21,13 +21,7 @@ pub fn summary_markdown(run: &RunResult, cells: &[Cell]) -> String {
         implementation_line(run),
         run.seed
     );
-    let counts: Vec<String> = Judgement::ALL
-        .into_iter()
-        .filter_map(|j| {
-            let n = cells.iter().filter(|c| c.verdict == j).count();
-            (n > 0).then(|| format!("{n} {j}"))
-        })
-        .collect();
+    let counts = judgement_counts(cells);
     let counts = if counts.is_empty() {
         "no scenarios".to_owned()
     } else {

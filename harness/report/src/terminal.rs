@@ -362,15 +362,20 @@ pub fn judgements(cells: &[Cell], source: &str) -> String {
             c.evidence.as_deref().unwrap_or("")
         );
     }
-    let counts: Vec<String> = Judgement::ALL
+    let _ = writeln!(out, "  {}", judgement_counts(cells).join(", "));
+    out
+}
+
+/// `3 pass`, `1 xfail`, ...: how many cells have each judgement, in `Judgement::ALL`'s
+/// order, leaving out those with none.
+pub(crate) fn judgement_counts(cells: &[Cell]) -> Vec<String> {
+    Judgement::ALL
         .into_iter()
         .filter_map(|j| {
             let n = cells.iter().filter(|c| c.verdict == j).count();
             (n > 0).then(|| format!("{n} {j}"))
         })
-        .collect();
-    let _ = writeln!(out, "  {}", counts.join(", "));
-    out
+        .collect()
 }
 
 /// A skip's or broken verdict's reason.

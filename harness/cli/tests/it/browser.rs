@@ -18,7 +18,7 @@ pub use crate::support::repo_root as root;
 
 /// The cargo target directory the tests' binaries were built in.
 pub fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_lockcheck"))
+    crate::support::lockcheck_exe()
         .parent()
         .and_then(Path::parent)
         .expect("the lockcheck binary is in <target>/<profile>/")

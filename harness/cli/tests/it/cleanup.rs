@@ -180,19 +180,17 @@ fn interrupt_run(signal: &str) -> (Option<i32>, serde_json::Value, String) {
     let _reaper = Reaper(&tmp_root);
     let report = dir.path().join("report");
 
-    let mut run = Run(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("lockcheck"))
-            .args(["run", "--replace-catalogue", "--scenarios"])
-            .arg(&scenarios)
-            .arg("--report")
-            .arg(&report)
-            .env("TMPDIR", &tmp_root)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("lockcheck starts"),
-    );
+    let mut run = Run(std::process::Command::new(crate::support::lockcheck_exe())
+        .args(["run", "--replace-catalogue", "--scenarios"])
+        .arg(&scenarios)
+        .arg("--report")
+        .arg(&report)
+        .env("TMPDIR", &tmp_root)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lockcheck starts"));
     let (tx, rx) = std::sync::mpsc::channel();
     let stderr = std::io::BufReader::new(run.0.stderr.take().unwrap());
     std::thread::spawn(move || {
@@ -320,17 +318,15 @@ fn sigkilled_run_leaves_no_daemon_or_cgroup_behind() {
     let manifest = daemonising_manifest(dir.path(), &pids);
     let _reaper = DaemonReaper(&pids);
 
-    let mut run = Run(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("lockcheck"))
-            .args(["run", "--replace-catalogue", "--scenarios"])
-            .arg(&scenarios)
-            .arg("--impl")
-            .arg(&manifest)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("lockcheck starts"),
-    );
+    let mut run = Run(std::process::Command::new(crate::support::lockcheck_exe())
+        .args(["run", "--replace-catalogue", "--scenarios"])
+        .arg(&scenarios)
+        .arg("--impl")
+        .arg(&manifest)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lockcheck starts"));
     let cgroups = own.with_file_name(format!("lockcheck-{}", run.0.id()));
     // The iteration's three participants each started one (the probe's died with it).
     wait_until("the daemons are running", Duration::from_secs(20), || {
@@ -414,7 +410,7 @@ fn sigkilled_run_leaves_no_fuse_daemon_behind() {
     std::fs::create_dir(&tmp_root).unwrap();
     let _reaper = Reaper(&tmp_root);
 
-    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockcheck"))
+    let mut run = std::process::Command::new(crate::support::lockcheck_exe())
         .args([
             "run",
             "--replace-catalogue",
