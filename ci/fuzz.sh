@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cases="${1:-1000000}"
 export PROPTEST_CASES="$cases"
-# The scenario and manifest readers and decode (model), the protocol's line decoders, and
-# reflock's holder-metadata decoder.
-cargo nextest run --release --no-fail-fast \
-    -p lockcheck-model -p lockcheck-protocol -p reflock \
+# The scenario and manifest readers and decode (model), the protocol's line decoders,
+# reflock's holder-metadata decoder, and report.json reading.
+cargo nextest run --profile fuzz --release --no-fail-fast \
+    -p lockcheck-model -p lockcheck-protocol -p reflock -p lockcheck-report \
     -E 'test(/fuzz::|never_panic|arbitrary/)'

@@ -1,8 +1,9 @@
-//! Integration tests of the report formats, on hand-made run results.
+//! Integration tests of the report formats, on run results the checker judged.
 
 mod bench;
 mod checked;
 mod fixture;
+mod fuzz;
 mod html;
 mod json;
 mod junit;
