@@ -92,7 +92,7 @@ fn header(run: &RunResult, cells: &[Cell], context: &RunContext) -> Markup {
             dt { "lock directory" } dd { (m.lock_fs) }
             dt { "duration" } dd { (run.duration_ms) " ms" }
             dt { "totals" } dd.totals {
-                (cells.len()) " scenarios:"
+                (crate::terminal::plural(cells.len(), "scenario")) ":"
                 @for judgement in Judgement::ALL {
                     @let n = cells.iter().filter(|c| c.verdict == judgement).count();
                     @if n > 0 {
