@@ -1049,7 +1049,7 @@ impl Process {
             let _ = sys::signal(child, sys::Sig::Kill);
         }
         // Ending the cgroup kills whatever the adapter started and the signals missed.
-        drop(self.cgroup.take());
+        self.cgroup = None;
     }
 }
 
