@@ -6,23 +6,16 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Debian's `bindfs`, the FUSE passthrough of the network level's two hosts, under the
-/// project at `root`.
+/// Debian's `bindfs`, the runner's FUSE passthrough for the network level's two hosts,
+/// under the project at `root`.
 pub fn ensure_bindfs(root: &Path) {
-    ensure(root, "bindfs", "bindfs");
+    ensure(root, lockcheck_runner::FUSE_PROGRAM, "bindfs");
 }
 
 /// Installs `package` when `program` is not on the PATH; quietly leaves it missing when it
 /// cannot be installed (the runner then says why it skips).
 fn ensure(root: &Path, program: &str, package: &str) {
-    let found = |program: &str| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {program}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !found(program) {
+    if which::which(program).is_err() {
         let _ = Command::new(root.join("ci/apt-install.sh"))
             .arg(package)
             .stdout(Stdio::null())

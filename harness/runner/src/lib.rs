@@ -26,3 +26,4 @@ pub use probe::{ProbeError, probe};
 pub use run::{RunEvent, cgroup_parent, run, run_scenario};
 pub use setup::{PrepareEnv, Prepared, SetupError, prepare};
 pub use spec::{AdapterSpec, Cancel, ENV_NO_CGROUP, ReplayCommand, RunOptions};
+pub use topology::FUSE_PROGRAM;

@@ -24,6 +24,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::FUSE_PROGRAM;
+
 use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 use rustix::thread::{CapabilitySet, UnshareFlags};
 
@@ -46,18 +48,11 @@ pub(super) fn missing_fuse() -> Option<&'static str> {
     None
 }
 
-/// The FUSE passthrough a host's mount is made with: Debian's bindfs, which implements no
-/// lock operation unless `--enable-lock-forwarding` is given, so the kernel keeps each
-/// mount's flock and fcntl locks to that mount.
-const FUSE_PROGRAM: &str = "bindfs";
 /// How long a FUSE daemon may take to mount before the iteration is broken.
 const FUSE_MOUNT_LIMIT: Duration = Duration::from_secs(10);
 
 fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
+    which::which(name).ok()
 }
 
 /// Runs `f` on a new thread in a private mount namespace of its own, and returns what it

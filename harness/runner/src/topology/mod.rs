@@ -16,6 +16,11 @@ mod os;
 #[path = "other.rs"]
 mod os;
 
+/// The FUSE passthrough a host's mount is made with: Debian's bindfs, which implements no
+/// lock operation unless `--enable-lock-forwarding` is given, so the kernel keeps each
+/// mount's flock and fcntl locks to that mount.
+pub const FUSE_PROGRAM: &str = "bindfs";
+
 pub(crate) use layout::Layout;
 pub(crate) use os::{Keeper, isolated, spawn};
 pub(crate) use skip::unavailable;
