@@ -37,6 +37,16 @@ fn uncontended(c: &mut Criterion) {
     group.bench_function("reflock", |b| {
         b.iter(|| reflock_lock.try_exclusive().unwrap().release().unwrap())
     });
+    // The fencing token's price: on Linux it is counted (and the record written) only when
+    // asked for.
+    let token_lock = LockFile::new(path("reflock-token.lock"));
+    group.bench_function("reflock_with_token", |b| {
+        b.iter(|| {
+            let guard = token_lock.try_exclusive().unwrap();
+            std::hint::black_box(guard.token().unwrap());
+            guard.release().unwrap()
+        })
+    });
 
     #[cfg(unix)]
     {

@@ -221,7 +221,10 @@ impl fmt::Display for Described<'_> {
         if !h.command().is_empty() {
             write!(f, ", `{}`", h.command())?;
         }
-        write!(f, ", since {}", Utc(h.acquired_at()))
+        match h.acquired_at() {
+            Some(since) => write!(f, ", since {}", Utc(since)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -300,7 +303,7 @@ impl fmt::Display for Error {
                     }
                     None => write!(
                         f,
-                        " (shared, or a holder that leaves no record)\n  help: `lsof {path}` shows which processes have the lock file open"
+                        " (shared, or by a process that cannot be named from here)\n  help: `lsof {path}` shows which processes have the lock file open"
                     ),
                 }
             }

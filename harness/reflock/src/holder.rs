@@ -1,13 +1,18 @@
-//! Who holds a lock, as read from the lock file and checked against the live process table.
+//! Who holds a lock: named by the kernel's lock table where there is one (Linux), or as the
+//! holder recorded itself in the lock file, checked against the live process table.
 
-use crate::metadata::Record;
+use crate::metadata::{self, Record};
 use crate::sys;
 use std::time::SystemTime;
 
-/// The process holding a lock exclusively, as it recorded itself in the lock file.
+/// The process holding a lock exclusively.
 ///
-/// Only exclusive holders record themselves: shared holders are many at once and would
-/// overwrite each other, so a lock held shared has no `Holder`.
+/// On Linux the kernel's lock table (`/proc/locks`) names it, and the rest is read from the
+/// process table (`/proc/PID`), or from the holder's record in the lock file when it wrote
+/// one (an exclusive holder does when it asks for its fencing token). Elsewhere every
+/// exclusive holder records itself at acquisition, and that record is what is reported.
+///
+/// Shared holders are many at once, so a lock held shared has no `Holder`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holder {
     pid: u32,
@@ -16,8 +21,8 @@ pub struct Holder {
     boot: String,
     host: String,
     command: String,
-    since: SystemTime,
-    token: u64,
+    since: Option<SystemTime>,
+    token: Option<u64>,
 }
 
 impl Holder {
@@ -65,13 +70,14 @@ impl Holder {
         &self.command
     }
 
-    /// When the holder acquired the lock (wall-clock time).
-    pub fn acquired_at(&self) -> SystemTime {
+    /// When the holder acquired the lock (wall-clock time), if it recorded itself.
+    pub fn acquired_at(&self) -> Option<SystemTime> {
         self.since
     }
 
-    /// The fencing token of the holder's acquisition (see [`LockGuard::token`](crate::LockGuard::token)).
-    pub fn token(&self) -> u64 {
+    /// The fencing token of the holder's acquisition (see
+    /// [`LockGuard::token`](crate::LockGuard::token)), if it recorded itself.
+    pub fn token(&self) -> Option<u64> {
         self.token
     }
 
@@ -98,8 +104,8 @@ impl Holder {
             boot: record.boot,
             host: record.host,
             command: record.command,
-            since: record.since,
-            token: record.token,
+            since: Some(record.since),
+            token: Some(record.token),
         };
         if !holder.is_local() || holder.in_another_pid_namespace() {
             return Some(holder);
@@ -108,6 +114,26 @@ impl Holder {
             return None;
         }
         (sys::process_start(holder.pid) == Some(holder.start)).then_some(holder)
+    }
+
+    /// The holder the kernel's lock table names, `pid` of this PID namespace: its record when
+    /// the lock file holds a live one naming the same process, else what the process table
+    /// says of it.
+    pub(crate) fn named_by_kernel(pid: u32, record: Option<Record>) -> Holder {
+        let me = sys::current_process();
+        let recorded = record
+            .filter(|r| r.pid == pid && r.pid_ns == me.pid_ns && r.host == me.host)
+            .and_then(Holder::from_live_record);
+        recorded.unwrap_or_else(|| Holder {
+            pid,
+            pid_ns: me.pid_ns,
+            start: sys::process_start(pid).unwrap_or(0),
+            boot: me.boot.clone(),
+            host: me.host.clone(),
+            command: metadata::cut_command(sys::process_command(pid)),
+            since: None,
+            token: None,
+        })
     }
 
     #[cfg(all(test, target_os = "linux"))]
@@ -129,8 +155,8 @@ impl Holder {
             boot: "boot".into(),
             host: sys::current_process().host.clone(),
             command: "app --serve".into(),
-            since: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_732_276_924),
-            token: 42,
+            since: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_732_276_924)),
+            token: Some(42),
         }
     }
 }

@@ -4,8 +4,8 @@ use crate::error::{Error, ErrorKind, Op};
 use crate::fs_kind::{Exclusion, FsKind};
 use crate::holder::Holder;
 use crate::metadata::{self, HeldTemplate, Record};
-use crate::registry::{Registry, Ticket};
-use crate::sys::{self, Handle, OpenFailure};
+use crate::registry::{FileId, Registry, Ticket};
+use crate::sys::{self, Handle, KernelHolder, OpenFailure};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -29,8 +29,8 @@ pub struct LockFile {
 /// Exclusive (one holder) or shared (any number of shared holders, no exclusive one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Access {
-    /// One holder at a time. Exclusive holders record themselves in the lock file (see
-    /// [`Holder`]) and advance the fencing token.
+    /// One holder at a time, which [`LockFile::holder`] names (see [`Holder`]) and which gets
+    /// the next fencing token ([`LockGuard::token`]).
     Exclusive,
     /// Any number of holders at once, while nobody holds it exclusively.
     Shared,
@@ -57,7 +57,11 @@ pub enum Wait {
 pub struct LockGuard {
     path: PathBuf,
     access: Access,
-    token: u64,
+    // The fencing token once known: at acquisition where exclusive holders record themselves
+    // (no kernel lock table names them), else from the first `token()`. For an exclusive
+    // guard `Some` also means the record in the file is this guard's, which release marks
+    // free.
+    token: Mutex<Option<u64>>,
     // `Some` until released; dropped in order: the file (closing it frees the OS lock), then
     // the ticket (so this process can lock the file again).
     held: Option<(Handle, Ticket)>,
@@ -110,8 +114,10 @@ impl LockFile {
     ///
     /// The file is opened (created if missing, never truncated, never through a symbolic
     /// link, with a descriptor that child processes do not inherit), then locked as `wait`
-    /// says. An exclusive holder then writes its [`Holder`] record and the next fencing token
-    /// into the file.
+    /// says. Where the kernel's lock table names holders (Linux), that is all: nothing is
+    /// written into the file until the guard is asked for its [token](LockGuard::token), so
+    /// nothing stands between the kernel's hand-off and the caller. Elsewhere an exclusive
+    /// holder then writes its [`Holder`] record and the next fencing token into the file.
     ///
     /// A second acquisition of the same file (by any path that leads to it) while this process
     /// holds or is acquiring it fails at once with
@@ -132,10 +138,12 @@ impl LockFile {
         // lock) before the ticket leaves the registry.
         let held = (file, ticket);
         let file = &held.0;
-        // Everything an exclusive holder's record needs but the token and the time is ready
-        // before the wait, so that once the lock is ours only the read of the old token and
-        // the write of the record stand between the kernel's hand-off and the caller.
-        let template = (access == Access::Exclusive).then(held_template);
+        // Where holders record themselves at acquisition, everything the record needs but the
+        // token and the time is ready before the wait, so that once the lock is ours only the
+        // read of the old token and the write of the record stand between the kernel's
+        // hand-off and the caller.
+        let template =
+            (access == Access::Exclusive && !sys::KERNEL_NAMES_HOLDER).then(held_template);
         let guard_path = self.path.clone();
         let lock_error = |e| {
             let error = Error::os(path, Op::Lock, e);
@@ -157,7 +165,7 @@ impl LockFile {
             },
         };
         if !locked {
-            let holder = read_record(file).ok().and_then(Holder::from_live_record);
+            let holder = holder_of(file, id).ok().flatten();
             return Err(match wait {
                 Wait::Timeout(_) => Error::timed_out(path, started.elapsed(), holder),
                 _ => Error::contended(path, holder),
@@ -165,18 +173,15 @@ impl LockFile {
         }
         // From here on the lock is held; on error, dropping `file` releases it.
         let token = match &template {
-            Some(template) => {
-                record_holder(file, template).map_err(|e| Error::os(path, Op::WriteHolder, e))?
-            }
-            None => with_scratch(|scratch| match read_token(file, &mut scratch.read) {
-                Ok((_, Some(token))) => token,
-                _ => 0,
-            }),
+            Some(template) => Some(
+                record_holder(file, template).map_err(|e| Error::os(path, Op::WriteHolder, e))?,
+            ),
+            None => None,
         };
         Ok(LockGuard {
             path: guard_path,
             access,
-            token,
+            token: Mutex::new(token),
             held: Some(held),
         })
     }
@@ -213,12 +218,16 @@ impl LockFile {
 
     /// Who holds the lock exclusively right now, without taking it.
     ///
-    /// Reads the holder record from the lock file and checks it against the process table:
-    /// the recorded process must be alive, with the recorded start time, during this boot.
-    /// So a holder that crashed, released, or whose pid now belongs to another process is not
-    /// reported. `Ok(None)` also when the file does not exist, holds no record reflock can
-    /// read, or the lock is held shared (shared holders do not record themselves). A record
-    /// from another host cannot be checked and is reported as it stands.
+    /// On Linux the kernel's lock table (`/proc/locks`) says whether anyone holds the file's
+    /// lock exclusively, and which process; its command line and start time come from its
+    /// record in the file when it wrote one (see [`Holder`]), else from `/proc/PID`. Where
+    /// there is no such table (macOS, Windows, or a Linux without `/proc`), or the holder is
+    /// a process this PID namespace cannot see, the holder record is read from the lock file
+    /// and checked against the process table: the recorded process must be alive, with the
+    /// recorded start time, during this boot. Either way a holder that crashed, released, or
+    /// whose pid now belongs to another process is not reported. `Ok(None)` also when the
+    /// file does not exist, or the lock is held shared. A record from another host cannot be
+    /// checked and is reported as it stands.
     ///
     /// This never locks the file, so it cannot make anyone else's attempt fail.
     ///
@@ -226,29 +235,46 @@ impl LockFile {
     /// within the tick in which the recorded holder started could pass for it; a pid cannot be
     /// reused before its first owner has exited, which makes that practically impossible.
     pub fn holder(&self) -> Result<Option<Holder>, Error> {
-        let file = match Handle::open_existing(&self.path) {
-            Ok(file) => file,
+        let (file, id) = match Handle::open_existing(&self.path) {
+            Ok(opened) => opened,
             Err(OpenFailure::Os(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(open_error(&self.path, e)),
         };
-        match read_record(&file) {
-            Ok(record) => Ok(Holder::from_live_record(record)),
-            Err(ReadError::Io(e)) => Err(Error::os(&self.path, Op::ReadHolder, e)),
-            Err(ReadError::Garbled) => Ok(None),
-        }
+        holder_of(&file, id).map_err(|e| Error::os(&self.path, Op::ReadHolder, e))
     }
 }
 
 impl LockGuard {
-    /// The fencing token of this acquisition. Each exclusive acquisition of a lock file gets a
-    /// token one greater than the previous exclusive holder's (the count is kept in the file),
-    /// so a resource can refuse a request carrying a token older than one it has already seen.
-    /// A shared guard carries the token of the latest exclusive acquisition.
+    /// The fencing token of this acquisition, so a resource can refuse a request carrying a
+    /// token older than one it has already seen. An exclusive holder's token is one greater
+    /// than that of the previous exclusive holder that had one; the count is kept in the
+    /// file, in this holder's record. A shared guard carries the token of the latest
+    /// exclusive holder that had one.
+    ///
+    /// Where the kernel names holders (Linux), the token is counted on the first call: one
+    /// read and one write of the lock file, while the lock is held, which an acquisition that
+    /// never asks does not pay. Two exclusive holders that both asked never share a token;
+    /// holders that did not ask have none. Elsewhere it was counted at acquisition. Fails
+    /// only when the file cannot be read or written (a full disk, say); later calls retry.
     ///
     /// The count restarts at 1 if the file's record was destroyed (deleted file, or content
     /// that is not a reflock record).
-    pub fn token(&self) -> u64 {
-        self.token
+    pub fn token(&self) -> Result<u64, Error> {
+        let mut token = self.token.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(token) = *token {
+            return Ok(token);
+        }
+        let (file, _) = self.held.as_ref().expect("held until released");
+        let counted = match self.access {
+            Access::Exclusive => record_holder(file, &held_template())
+                .map_err(|e| Error::os(&self.path, Op::WriteHolder, e))?,
+            Access::Shared => with_scratch(|scratch| read_token(file, &mut scratch.read))
+                .map_err(|e| Error::os(&self.path, Op::ReadHolder, e))?
+                .1
+                .unwrap_or(0),
+        };
+        *token = Some(counted);
+        Ok(counted)
     }
 
     /// Whether this guard holds the lock exclusively or shared.
@@ -261,8 +287,8 @@ impl LockGuard {
         &self.path
     }
 
-    /// Releases the lock, reporting any error. Exclusive holders first mark their record as
-    /// released. Whatever happens, the lock is free when this returns: closing the file frees
+    /// Releases the lock, reporting any error. An exclusive holder that wrote its record
+    /// first marks it released. Whatever happens, the lock is free when this returns: closing the file frees
     /// it even if the explicit unlock failed.
     pub fn release(mut self) -> Result<(), Error> {
         self.release_inner()
@@ -272,9 +298,16 @@ impl LockGuard {
         let Some((file, ticket)) = self.held.take() else {
             return Ok(());
         };
+        let recorded = self
+            .token
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some();
         let marked = match self.access {
-            Access::Exclusive => file.write_all_at(metadata::FREE, metadata::STATE_OFFSET),
-            Access::Shared => Ok(()),
+            Access::Exclusive if recorded => {
+                file.write_all_at(metadata::FREE, metadata::STATE_OFFSET)
+            }
+            _ => Ok(()),
         };
         let unlocked = file.unlock();
         drop(file);
@@ -301,6 +334,27 @@ fn open_error(path: &Path, e: OpenFailure) -> Error {
 enum ReadError {
     Io(std::io::Error),
     Garbled,
+}
+
+/// Who holds `file` (whose identity is `id`) exclusively: the process the kernel's lock table
+/// names, or where it cannot, the live holder of the record in the file.
+fn holder_of(file: &Handle, id: FileId) -> std::io::Result<Option<Holder>> {
+    let record = || match read_record(file) {
+        Ok(record) => Ok(Some(record)),
+        Err(ReadError::Garbled) => Ok(None),
+        Err(ReadError::Io(e)) => Err(e),
+    };
+    Ok(match sys::kernel_holder(id) {
+        // A holder outside this PID namespace is left out of the table; it can still be
+        // known by its record, if it wrote one.
+        KernelHolder::Free => record()?
+            .and_then(Holder::from_live_record)
+            .filter(Holder::in_another_pid_namespace),
+        KernelHolder::Pid(pid) => Some(Holder::named_by_kernel(pid, record()?)),
+        KernelHolder::Hidden | KernelHolder::Unknown => {
+            record()?.and_then(Holder::from_live_record)
+        }
+    })
 }
 
 fn read_record(file: &Handle) -> Result<Record, ReadError> {

@@ -1,4 +1,6 @@
-//! The holder record that exclusive holders write at the start of the lock file.
+//! The holder record that exclusive holders write at the start of the lock file: at every
+//! acquisition where no kernel lock table names holders (macOS, Windows), and on Linux when a
+//! holder asks for its fencing token, which the record carries.
 //!
 //! The format is line-oriented UTF-8 text, so that `cat` on a lock file tells a person who
 //! holds it:
@@ -48,6 +50,14 @@ pub(crate) const MAX_RECORD: usize = 4096;
 /// Commands longer than this are cut (on a character boundary) so a record always fits.
 const MAX_COMMAND: usize = 1024;
 const MAX_FIELD: usize = 512;
+
+/// `command` cut as a record cuts it.
+pub(crate) fn cut_command(command: String) -> String {
+    match cut(&command, MAX_COMMAND).len() {
+        len if len == command.len() => command,
+        len => command[..len].to_owned(),
+    }
+}
 
 /// Everything an exclusive holder records about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -230,9 +240,8 @@ impl HeldTemplate {
         HeldTemplate { who, tail }
     }
 
-    /// Replaces `out` with the bytes of the held record with `token` and `since`: the same
-    /// bytes for every token and time, so the When `pad_to` is longer, the
-    /// record is followed by spaces and a final newline up to `pad_to` bytes, which
+    /// Replaces `out` with the bytes of the held record with `token` and `since`. When
+    /// `pad_to` is longer, the record is followed by spaces and a final newline up to `pad_to` bytes, which
     /// [`Record::decode`] ignores like anything after `end`: one write then covers all of an
     /// older, longer record and the file need not be truncated.
     pub(crate) fn encode(&self, token: u64, since: SystemTime, pad_to: usize, out: &mut Vec<u8>) {

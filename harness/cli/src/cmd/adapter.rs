@@ -146,7 +146,9 @@ impl Lock for Reflock {
     }
 
     fn token(&self) -> Option<u64> {
-        self.guard.as_ref().map(LockGuard::token)
+        // A token that cannot be counted (a full disk) is left out of the answer: the lock is
+        // held all the same.
+        self.guard.as_ref().and_then(|guard| guard.token().ok())
     }
 
     fn holder(&mut self) -> Result<Option<HolderInfo>, Outcome> {

@@ -9,3 +9,17 @@ mod os;
 mod os;
 
 pub(crate) use os::*;
+
+/// What the kernel's lock table says about a file's exclusive `flock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KernelHolder {
+    /// Nobody this PID namespace can see holds it exclusively. (The kernel leaves out of
+    /// `/proc/locks` the locks of processes a PID namespace cannot see.)
+    Free,
+    /// This process (a pid of this PID namespace) holds it.
+    Pid(u32),
+    /// Held by a process whose pid the table does not give.
+    Hidden,
+    /// No table to read (not Linux, no `/proc`, or one mounted for another PID namespace).
+    Unknown,
+}

@@ -3,6 +3,7 @@
 //! This is the one place allowed to call lock syscalls.
 #![allow(clippy::disallowed_methods)]
 
+use super::KernelHolder;
 use crate::error::NotRegular;
 use crate::fs_kind::FsKind;
 use crate::lock::Access;
@@ -128,11 +129,11 @@ impl Handle {
     }
 
     /// Opens an existing lock file for reading only (for `LockFile::holder`).
-    pub(crate) fn open_existing(path: &Path) -> Result<Handle, OpenFailure> {
+    pub(crate) fn open_existing(path: &Path) -> Result<(Handle, FileId), OpenFailure> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         let fd = rustix::fs::open(path, flags, Mode::empty())?;
-        check_regular(&fd)?;
-        Ok(Handle { fd })
+        let id = check_regular(&fd)?;
+        Ok((Handle { fd }, id))
     }
 
     /// Takes the lock if it is free. `Ok(false)` means another open file holds it.
@@ -407,6 +408,59 @@ impl Watchdog {
         // The watchdog cannot panic; a join error would only repeat that panic.
         let _ = self.thread.join();
     }
+}
+
+// --- who holds a lock, by the kernel ----------------------------------------------------------
+
+/// Whether the kernel can name a lock file's exclusive holder ([`kernel_holder`]): then an
+/// acquisition need not record itself in the file.
+pub(crate) const KERNEL_NAMES_HOLDER: bool = cfg!(target_os = "linux");
+
+/// Who holds a file's `flock` exclusively, by `/proc/locks`.
+#[cfg(target_os = "linux")]
+pub(crate) fn kernel_holder(id: FileId) -> KernelHolder {
+    use crate::lock_table::{self, LockClass};
+    // The table's pids are those of the PID namespace `/proc` was mounted in; when that is
+    // not this process's (a container that kept the host's `/proc`), they name nobody here.
+    let procfs_pid = std::fs::read_link("/proc/self").ok();
+    if procfs_pid.and_then(|p| p.to_str()?.parse::<u32>().ok()) != Some(current_pid()) {
+        return KernelHolder::Unknown;
+    }
+    let Ok(entries) = lock_table::read(id.device, id.file) else {
+        return KernelHolder::Unknown;
+    };
+    let holder = entries
+        .iter()
+        .find(|e| e.class == LockClass::Flock && e.exclusive && !e.blocked);
+    match holder {
+        None => KernelHolder::Free,
+        Some(entry) => entry.pid.map_or(KernelHolder::Hidden, KernelHolder::Pid),
+    }
+}
+
+/// macOS keeps no lock table a process can read.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn kernel_holder(_id: FileId) -> KernelHolder {
+    KernelHolder::Unknown
+}
+
+/// A process's command line, arguments joined by spaces (`/proc/PID/cmdline`); empty if it
+/// cannot be read.
+#[cfg(target_os = "linux")]
+pub(crate) fn process_command(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<_> = raw
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(String::from_utf8_lossy)
+        .collect();
+    args.join(" ")
+}
+
+/// Not needed where [`kernel_holder`] names nobody.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn process_command(_pid: u32) -> String {
+    String::new()
 }
 
 // --- process identity -------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 //! This is the one place allowed to call lock syscalls.
 #![allow(clippy::disallowed_methods)]
 
+use super::KernelHolder;
 use crate::error::NotRegular;
 use crate::fs_kind::FsKind;
 use crate::lock::Access;
@@ -135,8 +136,8 @@ impl Handle {
     }
 
     /// Opens an existing lock file for reading only (for `LockFile::holder`).
-    pub(crate) fn open_existing(path: &Path) -> Result<Handle, OpenFailure> {
-        Handle::create(path, GENERIC_READ, OPEN_EXISTING).map(|(h, _)| h)
+    pub(crate) fn open_existing(path: &Path) -> Result<(Handle, FileId), OpenFailure> {
+        Handle::create(path, GENERIC_READ, OPEN_EXISTING)
     }
 
     fn raw(&self) -> HANDLE {
@@ -416,6 +417,21 @@ pub(crate) fn error_kind(e: &io::Error) -> crate::ErrorKind {
         Some(ERROR_NOT_SUPPORTED | ERROR_INVALID_FUNCTION) => ErrorKind::Unsupported,
         _ => ErrorKind::Io,
     }
+}
+
+// --- who holds a lock, by the kernel ----------------------------------------------------------
+
+/// Windows keeps no lock table a process can read: exclusive holders record themselves.
+pub(crate) const KERNEL_NAMES_HOLDER: bool = false;
+
+/// Windows keeps no lock table a process can read.
+pub(crate) fn kernel_holder(_id: FileId) -> KernelHolder {
+    KernelHolder::Unknown
+}
+
+/// Not needed where [`kernel_holder`] names nobody.
+pub(crate) fn process_command(_pid: u32) -> String {
+    String::new()
 }
 
 // --- process identity -------------------------------------------------------------------------

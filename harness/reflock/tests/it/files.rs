@@ -173,12 +173,12 @@ fn tokens_increase_with_every_exclusive_acquisition() {
     let dir = tempfile::tempdir().unwrap();
     let lock = LockFile::new(dir.path().join("app.lock"));
     let tokens: Vec<u64> = (0..4)
-        .map(|_| lock.try_exclusive().unwrap().token())
+        .map(|_| lock.try_exclusive().unwrap().token().unwrap())
         .collect();
     assert_eq!(tokens, [1, 2, 3, 4]);
     // Shared holders see the latest exclusive token without advancing it.
-    assert_eq!(lock.try_shared().unwrap().token(), 4);
-    assert_eq!(lock.try_exclusive().unwrap().token(), 5);
+    assert_eq!(lock.try_shared().unwrap().token().unwrap(), 4);
+    assert_eq!(lock.try_exclusive().unwrap().token().unwrap(), 5);
 }
 
 #[test]
@@ -189,14 +189,49 @@ fn holder_reports_this_process_while_held_and_nobody_after_release() {
     let guard = lock.try_exclusive().unwrap();
     let holder = lock.holder().unwrap().unwrap();
     assert_eq!(holder.pid(), std::process::id());
-    assert_eq!(holder.token(), guard.token());
     assert!(holder.is_local());
     assert!(holder.command().contains("it"), "{}", holder.command());
-    assert!(holder.acquired_at() <= std::time::SystemTime::now());
+    let token = guard.token().unwrap();
+    let holder = lock.holder().unwrap().unwrap();
+    assert_eq!(holder.pid(), std::process::id());
+    assert_eq!(holder.token(), Some(token));
+    assert!(holder.command().contains("it"), "{}", holder.command());
+    assert!(holder.acquired_at().unwrap() <= std::time::SystemTime::now());
     guard.release().unwrap();
     assert_eq!(lock.holder().unwrap(), None);
     let record = std::fs::read_to_string(lock.path()).unwrap();
     assert!(record.contains("\nstate free\n"), "{record}");
+}
+
+/// On Linux the kernel's lock table names the holder, so an acquisition that does not ask
+/// for its token writes nothing, and the file's content cannot make `holder` lie.
+#[cfg(target_os = "linux")]
+#[test]
+fn on_linux_the_kernel_names_the_holder_and_an_acquisition_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.lock");
+    let lock = LockFile::new(&path);
+    let guard = lock.try_exclusive().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"", "nothing written");
+    assert_eq!(
+        lock.holder().unwrap().map(|h| h.pid()),
+        Some(std::process::id())
+    );
+    // A record planted by someone else, naming a live process (our parent), while we hold.
+    let parent = rustix::process::getppid().unwrap().as_raw_nonzero().get() as u32;
+    let planted = format!(
+        "reflock-holder v1\nstate held\ntoken 7\npid {parent}\npidns 0\nstart 0\nboot b\nhost h\nsince 0.000000000\ncommand planted\nend\n"
+    );
+    std::fs::write(&path, planted).unwrap();
+    let holder = lock.holder().unwrap().unwrap();
+    assert_eq!(holder.pid(), std::process::id());
+    assert_eq!(holder.token(), None);
+    guard.release().unwrap();
+    assert_eq!(lock.holder().unwrap(), None, "free, whatever the file says");
+    // Tokens are counted for the holders that ask, from the count in the file.
+    let guard = lock.try_exclusive().unwrap();
+    assert_eq!(guard.token().unwrap(), 8);
+    assert_eq!(guard.token().unwrap(), 8, "asked twice, counted once");
 }
 
 #[test]
@@ -208,7 +243,7 @@ fn garbage_in_the_lock_file_is_overwritten_by_the_next_holder() {
     let lock = LockFile::new(&path);
     assert_eq!(lock.holder().unwrap(), None);
     let guard = lock.try_exclusive().unwrap();
-    assert_eq!(guard.token(), 1);
+    assert_eq!(guard.token().unwrap(), 1);
     assert_eq!(
         lock.holder().unwrap().map(|h| h.pid()),
         Some(std::process::id())

@@ -195,7 +195,7 @@ pub fn alive(pid: u32) -> bool {
 
 pub fn outcome(result: &Result<LockGuard, reflock::Error>) -> String {
     match result {
-        Ok(guard) => format!("ok {}", guard.token()),
+        Ok(guard) => format!("ok {}", guard.token().unwrap()),
         Err(e) => match e.kind() {
             ErrorKind::Contended => "busy".to_owned(),
             ErrorKind::TimedOut => "timeout".to_owned(),
@@ -330,10 +330,10 @@ fn churn(lock: &Path, arg: &str) {
     let (mut count, mut overlaps, mut bad_tokens, mut last_token) = (0u64, 0u64, 0u64, 0u64);
     while Instant::now() < end {
         let guard = file.exclusive().unwrap();
-        if guard.token() <= last_token {
+        if guard.token().unwrap() <= last_token {
             bad_tokens += 1;
         }
-        last_token = guard.token();
+        last_token = guard.token().unwrap();
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -691,33 +691,14 @@ pub(crate) fn open_by(_path: &Path) -> Option<Vec<OpenProcess>> {
 pub(crate) fn blocked_on(path: &Path) -> Option<Vec<u32>> {
     use std::os::unix::fs::MetadataExt;
     let target = fs::metadata(path).ok()?;
-    let locks = fs::read_to_string("/proc/locks").ok()?;
-    Some(blocked_in(&locks, target.dev(), target.ino()))
-}
-
-/// The blocked waiters in `/proc/locks` text on the file `(dev, ino)`. A line reads
-/// `ID: [-> ]CLASS TYPE ACCESS PID MAJ:MIN:INODE START END`, the device numbers in hex.
-#[cfg(target_os = "linux")]
-fn blocked_in(locks: &str, dev: u64, ino: u64) -> Vec<u32> {
-    let file = format!(
-        "{:02x}:{:02x}:{ino}",
-        rustix::fs::major(dev),
-        rustix::fs::minor(dev)
-    );
-    let mut pids: Vec<u32> = locks
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split_whitespace().skip(1);
-            if fields.next()? != "->" {
-                return None;
-            }
-            let mut rest = fields.skip(3);
-            let pid = rest.next()?.parse().ok()?;
-            (rest.next()? == file).then_some(pid)
-        })
+    let entries = reflock::lock_table::read(target.dev(), target.ino()).ok()?;
+    let mut pids: Vec<u32> = entries
+        .iter()
+        .filter(|e| e.blocked)
+        .filter_map(|e| e.pid)
         .collect();
     pids.sort_unstable();
-    pids
+    Some(pids)
 }
 
 /// No `/proc/locks` to read.
@@ -756,24 +737,6 @@ mod tests {
         drop(file);
         let open = open_by(&path).unwrap();
         assert!(open.iter().all(|p| p.pid != me), "{open:?}");
-    }
-
-    #[test]
-    fn blocked_waiters_are_the_arrow_lines_on_the_file_only() {
-        let locks = "\
-1: FLOCK  ADVISORY  WRITE 100 00:2d:77 0 EOF
-1: -> FLOCK  ADVISORY  WRITE 101 00:2d:77 0 EOF
-1: -> POSIX  ADVISORY  WRITE 103 00:2d:77 0 EOF
-2: -> FLOCK  ADVISORY  WRITE 102 00:2d:78 0 EOF
-3: POSIX  ADVISORY  READ 104 fd:01:77 0 EOF
-";
-        let dev = rustix::fs::makedev(0, 0x2d);
-        assert_eq!(blocked_in(locks, dev, 77), vec![101, 103]);
-        assert_eq!(blocked_in(locks, dev, 78), vec![102]);
-        assert_eq!(
-            blocked_in(locks, rustix::fs::makedev(0xfd, 1), 77),
-            Vec::<u32>::new()
-        );
     }
 
     #[test]
