@@ -12,6 +12,13 @@ pub(crate) use os::*;
 
 /// What the kernel's lock table says about a file's exclusive `flock`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(target_os = "linux"),
+    expect(
+        dead_code,
+        reason = "only Linux has a lock table to read the holder from"
+    )
+)]
 pub(crate) enum KernelHolder {
     /// Nobody this PID namespace can see holds it exclusively. (The kernel leaves out of
     /// `/proc/locks` the locks of processes a PID namespace cannot see.)

@@ -103,6 +103,7 @@ fn multi_process_holder_outside_this_pid_namespace_is_known_by_its_record() {
     );
 }
 
+#[cfg(target_os = "linux")]
 fn assert_root() {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(
