@@ -1,7 +1,8 @@
 //! reflock against the raw floor and other Rust lock crates, measured in the same run.
 //!
-//! - `uncontended`: open + lock + unlock + close of a free lock file, for reflock, raw
-//!   `flock` (the floor), std's `File::try_lock`, fs4 and fd-lock.
+//! - `uncontended`: open + lock + unlock + close of a free lock file, for reflock (with and
+//!   without its fencing token), raw `flock` (the floor) and the floor plus reflock's `statx`,
+//!   std's `File::try_lock`, fs4 and fd-lock.
 //! - `handoff`: process A holds the lock, process B blocks on it, A releases; the time from
 //!   just before A's release until B holds it (both read CLOCK_MONOTONIC), for reflock and
 //!   for raw blocking `flock`.
@@ -28,6 +29,24 @@ fn open_std(path: &Path) -> std::fs::File {
         .unwrap()
 }
 
+/// open + flock + unlock + close, and with `statx` the statx reflock makes after the open.
+#[cfg(unix)]
+fn raw_cycle(path: &Path, statx: bool) {
+    use rustix::fs::{FlockOperation, Mode, OFlags};
+    let flags = OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::from_bits_truncate(0o600)).unwrap();
+    #[cfg(target_os = "linux")]
+    if statx {
+        use rustix::fs::{AtFlags, StatxFlags};
+        let mask = StatxFlags::TYPE | StatxFlags::MODE | StatxFlags::NLINK | StatxFlags::INO;
+        std::hint::black_box(rustix::fs::statx(&fd, c"", AtFlags::EMPTY_PATH, mask).unwrap());
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = statx;
+    rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).unwrap();
+    rustix::fs::flock(&fd, FlockOperation::Unlock).unwrap();
+}
+
 fn uncontended(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let mut group = c.benchmark_group("uncontended");
@@ -50,17 +69,15 @@ fn uncontended(c: &mut Criterion) {
 
     #[cfg(unix)]
     {
-        use rustix::fs::{FlockOperation, Mode, OFlags};
         let raw = path("raw.lock");
-        group.bench_function("raw_flock", |b| {
-            b.iter(|| {
-                let flags = OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC;
-                let fd = rustix::fs::open(&raw, flags, Mode::from_bits_truncate(0o600)).unwrap();
-                rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).unwrap();
-                rustix::fs::flock(&fd, FlockOperation::Unlock).unwrap();
-                drop(fd);
-            })
-        });
+        group.bench_function("raw_flock", |b| b.iter(|| raw_cycle(&raw, false)));
+    }
+    // The one system call reflock adds on Linux: the statx of the file's type, links and
+    // identity (the same-process and regular-file checks), priced beside the floor.
+    #[cfg(target_os = "linux")]
+    {
+        let raw = path("raw-statx.lock");
+        group.bench_function("raw_flock_and_statx", |b| b.iter(|| raw_cycle(&raw, true)));
     }
 
     let std_path = path("std.lock");
