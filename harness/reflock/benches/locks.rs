@@ -1,8 +1,11 @@
 //! reflock against the raw floor and other Rust lock crates, measured in the same run.
 //!
-//! - `uncontended`: open + lock + unlock + close of a free lock file, for reflock (with and
-//!   without its fencing token), raw `flock` (the floor) and the floor plus reflock's `statx`,
-//!   std's `File::try_lock`, fs4 and fd-lock.
+//! - `uncontended`: lock + unlock of a free lock file. reflock with and without its fencing
+//!   token (a `LockFile` used again, which keeps its file open between acquisitions) and on a
+//!   new `LockFile` each time (which opens and closes the file); raw `flock` with an open and
+//!   a close (the floor), the floor plus the `statx` a first acquisition makes, and raw
+//!   `flock` on a file kept open; std's `File::try_lock`, fs4 and fd-lock, which open and
+//!   close.
 //! - `handoff`: process A holds the lock, process B blocks on it, A releases; the time from
 //!   just before A's release until B holds it (both read CLOCK_MONOTONIC), for reflock and
 //!   for raw blocking `flock`.
@@ -56,6 +59,17 @@ fn uncontended(c: &mut Criterion) {
     group.bench_function("reflock", |b| {
         b.iter(|| reflock_lock.try_exclusive().unwrap().release().unwrap())
     });
+    // A `LockFile` used once: the open, the checks on the open file, and the close.
+    let first_path = path("reflock-first.lock");
+    group.bench_function("reflock_first_acquisition", |b| {
+        b.iter(|| {
+            LockFile::new(&first_path)
+                .try_exclusive()
+                .unwrap()
+                .release()
+                .unwrap()
+        })
+    });
     // The fencing token's price: on Linux it is counted (and the record written) only when
     // asked for.
     let token_lock = LockFile::new(path("reflock-token.lock"));
@@ -72,12 +86,31 @@ fn uncontended(c: &mut Criterion) {
         let raw = path("raw.lock");
         group.bench_function("raw_flock", |b| b.iter(|| raw_cycle(&raw, false)));
     }
-    // The one system call reflock adds on Linux: the statx of the file's type, links and
-    // identity (the same-process and regular-file checks), priced beside the floor.
+    // The system call a first acquisition adds on Linux: the statx of the open file's type,
+    // links and identity (the same-process and regular-file checks), priced beside the floor.
     #[cfg(target_os = "linux")]
     {
         let raw = path("raw-statx.lock");
         group.bench_function("raw_flock_and_statx", |b| b.iter(|| raw_cycle(&raw, true)));
+    }
+    // The least a lock that keeps its file open can do; reflock used again adds a statx of
+    // the path to it.
+    #[cfg(unix)]
+    {
+        use rustix::fs::{FlockOperation, Mode, OFlags};
+        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(
+            path("raw-open.lock").as_path(),
+            flags,
+            Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        group.bench_function("raw_flock_kept_open", |b| {
+            b.iter(|| {
+                rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).unwrap();
+                rustix::fs::flock(&fd, FlockOperation::Unlock).unwrap();
+            })
+        });
     }
 
     let std_path = path("std.lock");

@@ -19,11 +19,60 @@ use std::time::{Duration, Instant, SystemTime};
 /// killed. The file is created if missing and then kept forever: reflock never deletes lock
 /// files, because deleting one while another process waits on it would let a third process
 /// lock a fresh file at the same path, and there would be two holders.
-#[derive(Clone, Debug)]
+///
+/// On Linux and macOS a `LockFile` keeps its file open, unlocked, from the first release
+/// until the next acquisition or until it is dropped, so that an acquisition is one `statx`
+/// of the path and the lock instead of an open and a close: the path is checked to still
+/// name the same regular file first, and otherwise opened anew, so nothing is traded for it.
+/// What it costs is one descriptor per `LockFile`, and while it lives a read-only remount or
+/// an unmount of the lock file's file system fails with EBUSY. A clone shares nothing with
+/// the original but the path and options. On Windows every acquisition opens the file.
+#[derive(Debug)]
 pub struct LockFile {
-    path: PathBuf,
+    slot: Arc<Slot>,
     mode: u32,
     strict: bool,
+}
+
+/// A lock file's path, and the open, unlocked handle its last release left for the next
+/// acquisition (where [`sys::REUSES_HANDLES`]). Shared with the guards, which put the handle
+/// back.
+#[derive(Debug)]
+struct Slot {
+    path: PathBuf,
+    idle: Mutex<Option<(Handle, FileId)>>,
+}
+
+impl Slot {
+    fn new(path: PathBuf) -> Arc<Slot> {
+        Arc::new(Slot {
+            path,
+            idle: Mutex::new(None),
+        })
+    }
+
+    /// The kept handle, if there is one and it may be locked again for this path.
+    fn take_reusable(&self) -> Option<(Handle, FileId)> {
+        let (handle, id) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+        // An unusable handle is closed here.
+        handle.reusable_for(&self.path, id).then_some((handle, id))
+    }
+
+    /// Keeps an unlocked handle for the next acquisition (replacing, and so closing, any
+    /// other).
+    fn keep(&self, handle: Handle, id: FileId) {
+        *self.idle.lock().unwrap_or_else(|p| p.into_inner()) = Some((handle, id));
+    }
+}
+
+impl Clone for LockFile {
+    fn clone(&self) -> LockFile {
+        LockFile {
+            slot: Slot::new(self.slot.path.clone()),
+            mode: self.mode,
+            strict: self.strict,
+        }
+    }
 }
 
 /// Exclusive (one holder) or shared (any number of shared holders, no exclusive one).
@@ -55,7 +104,7 @@ pub enum Wait {
 #[derive(Debug)]
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard {
-    path: PathBuf,
+    slot: Arc<Slot>,
     access: Access,
     // The fencing token once known: at acquisition where exclusive holders record themselves
     // (no kernel lock table names them), else from the first `token()`. For an exclusive
@@ -71,7 +120,7 @@ impl LockFile {
     /// A lock file at `path`, created with mode `0o600` when missing.
     pub fn new(path: impl Into<PathBuf>) -> LockFile {
         LockFile {
-            path: path.into(),
+            slot: Slot::new(path.into()),
             mode: 0o600,
             strict: false,
         }
@@ -92,11 +141,11 @@ impl LockFile {
     /// excludes ([`FsKind::exclusion`]). Reads the directory with `statfs(2)`; the file
     /// itself need not exist.
     pub fn fs_kind(&self) -> Result<FsKind, Error> {
-        let dir = match self.path.parent() {
+        let dir = match self.slot.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        sys::fs_kind_at(dir).map_err(|e| Error::os(&self.path, Op::Open, e))
+        sys::fs_kind_at(dir).map_err(|e| Error::os(&self.slot.path, Op::Open, e))
     }
 
     /// The permission bits to create the file with (still subject to the umask). Ignored on
@@ -107,14 +156,15 @@ impl LockFile {
 
     /// The lock file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.slot.path
     }
 
     /// Acquires the lock.
     ///
     /// The file is opened (created if missing, never truncated, never through a symbolic
-    /// link, with a descriptor that child processes do not inherit), then locked as `wait`
-    /// says. Where the kernel's lock table names holders (Linux), that is all: nothing is
+    /// link, with a descriptor that child processes do not inherit), or the descriptor kept
+    /// since the last release is used again if the path still names its file (see
+    /// [`LockFile`]), then locked as `wait` says. Where the kernel's lock table names holders (Linux), that is all: nothing is
     /// written into the file until the guard is asked for its [token](LockGuard::token), so
     /// nothing stands between the kernel's hand-off and the caller. Elsewhere an exclusive
     /// holder then writes its [`Holder`] record and the next fencing token into the file.
@@ -124,8 +174,11 @@ impl LockFile {
     /// [`ErrorKind::HeldByThisProcess`](crate::ErrorKind::HeldByThisProcess), whatever `wait` is.
     pub fn acquire(&self, access: Access, wait: Wait) -> Result<LockGuard, Error> {
         let started = Instant::now();
-        let path = self.path.as_path();
-        let (file, id) = Handle::open(path, self.mode).map_err(|e| open_error(path, e))?;
+        let path = self.slot.path.as_path();
+        let (file, id) = match self.slot.take_reusable() {
+            Some(kept) => kept,
+            None => Handle::open(path, self.mode).map_err(|e| open_error(path, e))?,
+        };
         if self.strict {
             let fs = file.fs_kind().map_err(|e| Error::os(path, Op::Open, e))?;
             if fs.exclusion() == Exclusion::ThisClient {
@@ -144,7 +197,6 @@ impl LockFile {
         // hand-off and the caller.
         let template =
             (access == Access::Exclusive && !sys::KERNEL_NAMES_HOLDER).then(held_template);
-        let guard_path = self.path.clone();
         let lock_error = |e| {
             let error = Error::os(path, Op::Lock, e);
             // A file system without locks is worth naming: FUSE and network ones often are.
@@ -166,6 +218,11 @@ impl LockFile {
         };
         if !locked {
             let holder = holder_of(file, id).ok().flatten();
+            // Nothing is locked through the handle: the next attempt may use it.
+            if sys::REUSES_HANDLES {
+                let (file, ticket) = held;
+                self.slot.keep(file, ticket.id());
+            }
             return Err(match wait {
                 Wait::Timeout(_) => Error::timed_out(path, started.elapsed(), holder),
                 _ => Error::contended(path, holder),
@@ -179,7 +236,7 @@ impl LockFile {
             None => None,
         };
         Ok(LockGuard {
-            path: guard_path,
+            slot: Arc::clone(&self.slot),
             access,
             token: Mutex::new(token),
             held: Some(held),
@@ -235,12 +292,13 @@ impl LockFile {
     /// within the tick in which the recorded holder started could pass for it; a pid cannot be
     /// reused before its first owner has exited, which makes that practically impossible.
     pub fn holder(&self) -> Result<Option<Holder>, Error> {
-        let (file, id) = match Handle::open_existing(&self.path) {
+        let path = self.slot.path.as_path();
+        let (file, id) = match Handle::open_existing(path) {
             Ok(opened) => opened,
             Err(OpenFailure::Os(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(open_error(&self.path, e)),
+            Err(e) => return Err(open_error(path, e)),
         };
-        holder_of(&file, id).map_err(|e| Error::os(&self.path, Op::ReadHolder, e))
+        holder_of(&file, id).map_err(|e| Error::os(path, Op::ReadHolder, e))
     }
 }
 
@@ -267,9 +325,9 @@ impl LockGuard {
         let (file, _) = self.held.as_ref().expect("held until released");
         let counted = match self.access {
             Access::Exclusive => record_holder(file, &held_template())
-                .map_err(|e| Error::os(&self.path, Op::WriteHolder, e))?,
+                .map_err(|e| Error::os(&self.slot.path, Op::WriteHolder, e))?,
             Access::Shared => with_scratch(|scratch| read_token(file, &mut scratch.read))
-                .map_err(|e| Error::os(&self.path, Op::ReadHolder, e))?
+                .map_err(|e| Error::os(&self.slot.path, Op::ReadHolder, e))?
                 .1
                 .unwrap_or(0),
         };
@@ -284,7 +342,7 @@ impl LockGuard {
 
     /// The lock file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.slot.path
     }
 
     /// Releases the lock, reporting any error. An exclusive holder that wrote its record
@@ -310,10 +368,16 @@ impl LockGuard {
             _ => Ok(()),
         };
         let unlocked = file.unlock();
-        drop(file);
+        // Once unlocked the handle holds nothing and may be kept for the next acquisition;
+        // if the unlock failed, closing it frees the lock. Either way before the ticket goes.
+        match unlocked {
+            Ok(()) if sys::REUSES_HANDLES => self.slot.keep(file, ticket.id()),
+            _ => drop(file),
+        }
         drop(ticket);
-        marked.map_err(|e| Error::os(&self.path, Op::WriteHolder, e))?;
-        unlocked.map_err(|e| Error::os(&self.path, Op::Release, e))
+        let path = self.slot.path.as_path();
+        marked.map_err(|e| Error::os(path, Op::WriteHolder, e))?;
+        unlocked.map_err(|e| Error::os(path, Op::Release, e))
     }
 }
 

@@ -79,6 +79,13 @@ impl Registry {
     }
 }
 
+impl Ticket {
+    /// The registered file.
+    pub(crate) fn id(&self) -> FileId {
+        self.id
+    }
+}
+
 impl Drop for Ticket {
     fn drop(&mut self) {
         let mut entries = self.registry.entries();

@@ -20,7 +20,14 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub(crate) struct Handle {
     fd: OwnedFd,
+    /// The [`fork_generation`] it was opened in: a child forked since shares its open file
+    /// description, and so any lock taken through it, with the parent.
+    opened_in: u64,
 }
+
+/// An unlocked [`Handle`] is kept open for the next acquisition of its path
+/// ([`Handle::reusable_for`]).
+pub(crate) const REUSES_HANDLES: bool = true;
 
 /// Why opening a lock file failed.
 pub(crate) enum OpenFailure {
@@ -41,11 +48,19 @@ impl From<Errno> for OpenFailure {
     }
 }
 
-/// What [`check_regular`] needs to know about an open file.
+/// What [`check_regular`] needs to know about a file.
 struct Kind {
     mode: u32,
     links: u64,
     id: FileId,
+}
+
+/// The file [`kind`] describes: an open one, or whatever a path names (not following a
+/// symbolic link in its last component).
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Open(&'a OwnedFd),
+    Path(&'a Path),
 }
 
 /// The file's type, link count and identity. On Linux this is `statx` asking for neither
@@ -54,13 +69,18 @@ struct Kind {
 /// the journal, which made the holder record's write cost twice as much. `fstat` where
 /// `statx` is missing (before Linux 4.11) or refused (some seccomp filters).
 #[cfg(target_os = "linux")]
-fn kind(fd: &OwnedFd) -> Result<Kind, Errno> {
-    use rustix::fs::{AtFlags, StatxFlags};
+fn kind(target: Target<'_>) -> Result<Kind, Errno> {
+    use rustix::fd::AsFd;
+    use rustix::fs::{AtFlags, CWD, StatxFlags};
     use std::sync::atomic::{AtomicBool, Ordering};
     static NO_STATX: AtomicBool = AtomicBool::new(false);
     if !NO_STATX.load(Ordering::Relaxed) {
         let mask = StatxFlags::TYPE | StatxFlags::MODE | StatxFlags::NLINK | StatxFlags::INO;
-        match rustix::fs::statx(fd, c"", AtFlags::EMPTY_PATH, mask) {
+        let stx = match target {
+            Target::Open(fd) => rustix::fs::statx(fd.as_fd(), c"", AtFlags::EMPTY_PATH, mask),
+            Target::Path(path) => rustix::fs::statx(CWD, path, AtFlags::SYMLINK_NOFOLLOW, mask),
+        };
+        match stx {
             Ok(stx) => {
                 return Ok(Kind {
                     mode: u32::from(stx.stx_mode),
@@ -78,16 +98,21 @@ fn kind(fd: &OwnedFd) -> Result<Kind, Errno> {
             Err(e) => return Err(e),
         }
     }
-    fstat_kind(fd)
+    stat_kind(target)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn kind(fd: &OwnedFd) -> Result<Kind, Errno> {
-    fstat_kind(fd)
+fn kind(target: Target<'_>) -> Result<Kind, Errno> {
+    stat_kind(target)
 }
 
-fn fstat_kind(fd: &OwnedFd) -> Result<Kind, Errno> {
-    let stat = rustix::fs::fstat(fd)?;
+fn stat_kind(target: Target<'_>) -> Result<Kind, Errno> {
+    let stat = match target {
+        Target::Open(fd) => rustix::fs::fstat(fd)?,
+        Target::Path(path) => {
+            rustix::fs::statat(rustix::fs::CWD, path, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?
+        }
+    };
     // st_mode/st_nlink/st_dev/st_ino widths differ between platforms; the casts only widen.
     #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
     Ok(Kind {
@@ -100,8 +125,8 @@ fn fstat_kind(fd: &OwnedFd) -> Result<Kind, Errno> {
     })
 }
 
-fn check_regular(fd: &OwnedFd) -> Result<FileId, OpenFailure> {
-    let kind = kind(fd)?;
+/// The file's identity if it is a regular file with one link; why not, otherwise.
+fn check_regular(kind: Kind) -> Result<FileId, OpenFailure> {
     match FileType::from_raw_mode(kind.mode as _) {
         FileType::RegularFile => {}
         FileType::Directory => return Err(OpenFailure::NotRegular(NotRegular::Directory)),
@@ -116,6 +141,26 @@ fn check_regular(fd: &OwnedFd) -> Result<FileId, OpenFailure> {
     Ok(kind.id)
 }
 
+/// Counts the forks of this process's ancestry: a child's count differs from the one its
+/// parent had when it forked. The count only moves once [`count_forks`] has run.
+static FORKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn on_fork_in_child() {
+    FORKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Which fork of the process this is; counted from the first call on (`pthread_atfork`, so
+/// a child made by a raw `clone` or `vfork` that does not `exec` is not counted).
+fn fork_generation() -> u64 {
+    static COUNTING: std::sync::Once = std::sync::Once::new();
+    // SAFETY: the handler only increments an atomic, which is async-signal-safe as a child
+    // handler must be.
+    COUNTING.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(on_fork_in_child));
+    });
+    FORKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl Handle {
     /// Opens or creates the lock file without following a symlink, without truncating, and
     /// without letting the descriptor survive `exec`. `O_NONBLOCK` keeps a FIFO planted at the
@@ -123,17 +168,29 @@ impl Handle {
     pub(crate) fn open(path: &Path, mode: u32) -> Result<(Handle, FileId), OpenFailure> {
         let flags =
             OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let opened_in = fork_generation();
         let fd = rustix::fs::open(path, flags, Mode::from_bits_truncate(mode as _))?;
-        let id = check_regular(&fd)?;
-        Ok((Handle { fd }, id))
+        let id = check_regular(kind(Target::Open(&fd))?)?;
+        Ok((Handle { fd, opened_in }, id))
+    }
+
+    /// Whether this unlocked handle, on the file `id`, can be locked again for `path` instead
+    /// of opening `path` anew: this process opened it (a child forked since would share its
+    /// locks with the parent), and `path` still names that file, as a regular file with one
+    /// link, without a symbolic link in its last component. One `statx` of the path (`lstat`
+    /// on macOS).
+    pub(crate) fn reusable_for(&self, path: &Path, id: FileId) -> bool {
+        self.opened_in == fork_generation()
+            && kind(Target::Path(path)).is_ok_and(|kind| check_regular(kind).ok() == Some(id))
     }
 
     /// Opens an existing lock file for reading only (for `LockFile::holder`).
     pub(crate) fn open_existing(path: &Path) -> Result<(Handle, FileId), OpenFailure> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let opened_in = fork_generation();
         let fd = rustix::fs::open(path, flags, Mode::empty())?;
-        let id = check_regular(&fd)?;
-        Ok((Handle { fd }, id))
+        let id = check_regular(kind(Target::Open(&fd))?)?;
+        Ok((Handle { fd, opened_in }, id))
     }
 
     /// Takes the lock if it is free. `Ok(false)` means another open file holds it.

@@ -73,6 +73,10 @@ pub(crate) struct Handle {
     event: OwnedHandle,
 }
 
+/// Every acquisition opens the file anew: an open handle would keep the file's directory from
+/// being deleted.
+pub(crate) const REUSES_HANDLES: bool = false;
+
 /// Why opening a lock file failed.
 pub(crate) enum OpenFailure {
     Os(io::Error),
@@ -138,6 +142,11 @@ impl Handle {
     /// Opens an existing lock file for reading only (for `LockFile::holder`).
     pub(crate) fn open_existing(path: &Path) -> Result<(Handle, FileId), OpenFailure> {
         Handle::create(path, GENERIC_READ, OPEN_EXISTING)
+    }
+
+    /// Never: handles are not kept ([`REUSES_HANDLES`]).
+    pub(crate) fn reusable_for(&self, _path: &Path, _id: FileId) -> bool {
+        false
     }
 
     fn raw(&self) -> HANDLE {

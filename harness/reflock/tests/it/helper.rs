@@ -227,6 +227,8 @@ fn entry() {
         "churn" => churn(&lock, &arg),
         "try-loop" => try_loop(&lock, &arg),
         "timeout-leaks" => timeout_leaks(&lock, &arg),
+        #[cfg(unix)]
+        "fork-after-release" => fork_after_release(&lock),
         other => panic!("unknown helper role {other}"),
     }
     std::process::exit(0);
@@ -405,4 +407,47 @@ fn timeout_leaks(lock: &Path, arg: &str) {
         "threads {} {} fds {} {} all-timed-out {all_timed_out}",
         before.0, after.0, before.1, after.1
     ));
+}
+
+/// Acquires and releases, so the `LockFile` keeps its handle, then forks. The child takes the
+/// lock through the same `LockFile` and holds it until killed; then the parent tries it too.
+/// Replies `child holds` (or why not) and the parent's outcome, `parent busy` when correct.
+#[cfg(unix)]
+fn fork_after_release(lock: &Path) {
+    let file = LockFile::new(lock);
+    file.try_exclusive().unwrap().release().unwrap();
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two descriptors into the array.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: this helper process runs no other thread that could hold a lock across the fork.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0);
+    if child == 0 {
+        let held = file.try_exclusive();
+        let byte = [u8::from(held.is_ok())];
+        // SAFETY: writes one byte from a live buffer.
+        unsafe { libc::write(fds[1], byte.as_ptr().cast(), 1) };
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+    let mut byte = [0u8];
+    // SAFETY: reads one byte into a live buffer.
+    assert_eq!(
+        unsafe { libc::read(fds[0], byte.as_mut_ptr().cast(), 1) },
+        1
+    );
+    say(if byte[0] == 1 {
+        "child holds"
+    } else {
+        "child refused"
+    });
+    let mine = file.try_exclusive();
+    say(&format!("parent {}", outcome(&mine)));
+    drop(mine);
+    // SAFETY: kills and reaps the child forked above.
+    unsafe {
+        libc::kill(child, libc::SIGKILL);
+        libc::waitpid(child, std::ptr::null_mut(), 0);
+    }
 }

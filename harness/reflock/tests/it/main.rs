@@ -3,6 +3,7 @@
 
 mod files;
 mod helper;
+mod kept_handle;
 mod messages;
 mod process;
 mod same_process;
