@@ -4,8 +4,10 @@
 //! [`FloorLock::lock`] is open (create if missing) + blocking `flock(LOCK_EX)` on Unix, or
 //! `CreateFileW` + blocking `LockFileEx` on Windows; [`FloorGuard::release`] is unlock +
 //! close. No symlink refusal, no holder record, no fencing token, no same-process check, no
-//! timed wait: it is the least work an OS file lock can be, which is what makes it the
-//! floor. Do not use it as a lock; use [`LockFile`](crate::LockFile).
+//! timed wait: the least work a lock that opens its file for each acquisition can do, which
+//! is what makes it the floor. (A lock that keeps its file open, as a reused
+//! [`LockFile`](crate::LockFile) does on Unix, skips the open and the close and can cost
+//! less.) Do not use it as a lock; use [`LockFile`](crate::LockFile).
 
 use std::io;
 use std::path::{Path, PathBuf};
