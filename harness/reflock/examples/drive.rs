@@ -1,6 +1,7 @@
 //! A small driver for profiling reflock beside the floor (strace, callgrind, side-by-side
 //! timings): `cargo run --release -p reflock --example drive -- MODE N [PATH|P]`, where MODE is
-//! - `reflock`: N uncontended `try_exclusive` + `release` (open, lock, record, unlock, close);
+//! - `reflock`: N uncontended `try_exclusive` + `release` on one `LockFile` (the first opens
+//!   the file; the rest check the path, lock and unlock the kept descriptor);
 //! - `floor`: the same with the bare OS lock ([`reflock::floor`]);
 //! - `reflock-contend` / `floor-contend`: N blocking acquisitions, for several processes at
 //!   once on one path;

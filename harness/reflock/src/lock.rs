@@ -59,9 +59,11 @@ impl Slot {
     }
 
     /// Keeps an unlocked handle for the next acquisition (replacing, and so closing, any
-    /// other).
+    /// other) where the platform keeps handles; closes it elsewhere.
     fn keep(&self, handle: Handle, id: FileId) {
-        *self.idle.lock().unwrap_or_else(|p| p.into_inner()) = Some((handle, id));
+        if sys::REUSES_HANDLES {
+            *self.idle.lock().unwrap_or_else(|p| p.into_inner()) = Some((handle, id));
+        }
     }
 }
 
@@ -164,9 +166,10 @@ impl LockFile {
     /// The file is opened (created if missing, never truncated, never through a symbolic
     /// link, with a descriptor that child processes do not inherit), or the descriptor kept
     /// since the last release is used again if the path still names its file (see
-    /// [`LockFile`]), then locked as `wait` says. Where the kernel's lock table names holders (Linux), that is all: nothing is
-    /// written into the file until the guard is asked for its [token](LockGuard::token), so
-    /// nothing stands between the kernel's hand-off and the caller. Elsewhere an exclusive
+    /// [`LockFile`]), then locked as `wait` says. Where the kernel's lock table names holders
+    /// (Linux), that is all: nothing is written into the file until the guard is asked for
+    /// its [token](LockGuard::token), so nothing stands between the kernel's hand-off and the
+    /// caller. Elsewhere an exclusive
     /// holder then writes its [`Holder`] record and the next fencing token into the file.
     ///
     /// A second acquisition of the same file (by any path that leads to it) while this process
@@ -219,10 +222,8 @@ impl LockFile {
         if !locked {
             let holder = holder_of(file, id).ok().flatten();
             // Nothing is locked through the handle: the next attempt may use it.
-            if sys::REUSES_HANDLES {
-                let (file, ticket) = held;
-                self.slot.keep(file, ticket.id());
-            }
+            let (file, ticket) = held;
+            self.slot.keep(file, ticket.id());
             return Err(match wait {
                 Wait::Timeout(_) => Error::timed_out(path, started.elapsed(), holder),
                 _ => Error::contended(path, holder),
@@ -371,7 +372,7 @@ impl LockGuard {
         // Once unlocked the handle holds nothing and may be kept for the next acquisition;
         // if the unlock failed, closing it frees the lock. Either way before the ticket goes.
         match unlocked {
-            Ok(()) if sys::REUSES_HANDLES => self.slot.keep(file, ticket.id()),
+            Ok(()) => self.slot.keep(file, ticket.id()),
             _ => drop(file),
         }
         drop(ticket);

@@ -142,7 +142,7 @@ fn check_regular(kind: Kind) -> Result<FileId, OpenFailure> {
 }
 
 /// Counts the forks of this process's ancestry: a child's count differs from the one its
-/// parent had when it forked. The count only moves once [`count_forks`] has run.
+/// parent had when it forked. The count only moves once [`fork_generation`] has run.
 static FORKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 extern "C" fn on_fork_in_child() {

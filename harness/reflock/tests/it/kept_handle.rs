@@ -122,6 +122,28 @@ fn one_descriptor_is_kept_and_closed_with_the_lock_file() {
     assert_eq!(descriptors_on(&path), 0);
 }
 
+/// A `try` that loses to another process keeps its descriptor for the next attempt, so a
+/// polling caller neither opens the file on every attempt nor piles up descriptors.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_lost_try_keeps_its_descriptor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.lock");
+    let mut holder = Helper::serve(&path);
+    assert!(holder.ask("acquire ex try").starts_with("ok "));
+    let file = LockFile::new(&path);
+    for _ in 0..10 {
+        assert_eq!(
+            file.try_exclusive().unwrap_err().kind(),
+            ErrorKind::Contended
+        );
+        assert_eq!(descriptors_on(&path), 1);
+    }
+    holder.kill();
+    file.try_exclusive().unwrap().release().unwrap();
+    assert_eq!(descriptors_on(&path), 1);
+}
+
 #[test]
 fn a_forked_child_does_not_lock_through_the_parents_kept_handle() {
     let dir = tempfile::tempdir().unwrap();
